@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything kubelite and its tests need on Debian 12, as root. Safe to run twice:
+# it installs only what is missing, and pip leaves an up-to-date package alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  runc conmon skopeo umoci          # the runtime and image tools kubelite drives
+  docker-registry                   # the local registry the tests and the demo start on 127.0.0.1
+  busybox-static nginx-light        # contents of the offline stand-in images
+  iproute2 iptables util-linux procps psmisc
+  containernetworking-plugins       # CNI bridge/host-local/portmap, for the pod network
+  podman                            # baseline for the benchmarks (podman kube play)
+  curl jq
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian's nginx package starts a server on :80 when it is installed; keep it from starting.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+PY=${PYTHON:-python3}
+"$PY" -m pip install -q --disable-pip-version-check -e ".[test]"

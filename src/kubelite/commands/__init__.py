@@ -1,0 +1,1 @@
+"""One module per ``kubelite`` subcommand; see ``kubelite.cli`` for the contract."""
