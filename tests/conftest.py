@@ -36,7 +36,9 @@ async def no_leaked_tasks() -> AsyncIterator[None]:
     before = set(asyncio.all_tasks())
     yield
     current = asyncio.current_task()
-    leaked = [t for t in asyncio.all_tasks() if t not in before and t is not current and not t.done()]
+    leaked = [
+        t for t in asyncio.all_tasks() if t not in before and t is not current and not t.done()
+    ]
     if leaked:
         for t in leaked:
             t.cancel()

@@ -85,7 +85,8 @@ class EmptyDirVolume:
 class HostPathVolume:
     name: str
     path: str
-    type: str = ""  # "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice, BlockDevice
+    # "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice, BlockDevice
+    type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
