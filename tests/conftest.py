@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+pytest_plugins = ["devtools.fixtures"]
+
 E2E_TOOLS = ("runc", "conmon", "skopeo")
 
 
