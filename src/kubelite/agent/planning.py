@@ -1,0 +1,285 @@
+"""``plan_pod``: one sync's decisions for one pod, as data (SYNC-2..SYNC-6, INIT-9, TERM-5).
+
+This is the kubelet's computePodActions plus the ordering of SyncPod, with every input passed
+in: the pod spec, the runtime snapshot, committed probe results, the back-off table and the
+time. It does no I/O. The executor carries the actions out in order and keeps
+``plan.backoff`` for the next sync.
+
+Order of a plan (SYNC-4): KillPod, or else StopContainer for each container to kill;
+PruneInitContainers; CreateSandbox; StartContainer/BackedOff for init containers (spec order);
+then for app containers (spec order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubelite.agent import eventtext, labels
+from kubelite.agent.actions import (
+    Action,
+    BackedOff,
+    CreateSandbox,
+    KillPod,
+    KillReason,
+    PodPlan,
+    PruneInitContainers,
+    StartContainer,
+    StartFailure,
+    StopContainer,
+)
+from kubelite.agent.appplan import compute_app_actions
+from kubelite.agent.backoff import BackoffState, check, crash_key, go_duration
+from kubelite.agent.initplan import compute_init_actions
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.probestate import ProbeResults
+from kubelite.agent.termination import deletion_grace, kill_pod_stops, stop_container
+from kubelite.model.pod import ContainerKind, ContainerSpec, PodSpec, RestartPolicy
+from kubelite.runtime.interface import ContainerState, ContainerStatus
+
+TERMINAL_PHASES = ("Succeeded", "Failed")
+_ALIVE = (ContainerState.RUNNING, ContainerState.UNKNOWN)
+
+
+def sandbox_needed(observed: ObservedPod, *, require_ip: bool = False) -> bool:
+    """SYNC-3 step 1: none, the newest not ready, more than one ready, or no IP.
+
+    ``require_ip`` is for runtimes with a pod network; today's loopback-only sandboxes have no
+    IP and must not be recreated for it.
+    """
+    newest = observed.newest_sandbox
+    if newest is None or not newest.ready:
+        return True
+    if sum(1 for s in observed.sandboxes if s.ready) > 1:
+        return True
+    return require_ip and newest.ip is None
+
+
+def _running_pairs(
+    pod: PodSpec, observed: ObservedPod
+) -> tuple[tuple[ContainerSpec, ContainerStatus], ...]:
+    """Every running (or unknown) instance that the spec still names, init list first."""
+    pairs = []
+    for status in observed.containers:
+        spec = pod.container(status.name)
+        if spec is not None and status.state in _ALIVE:
+            pairs.append((spec, status))
+    order = {c.name: i for i, c in enumerate(pod.all_containers)}
+    return tuple(sorted(pairs, key=lambda p: order[p[0].name]))
+
+
+def _kill_pod(pod: PodSpec, observed: ObservedPod, why: str, grace: int | None) -> KillPod:
+    pairs = _running_pairs(pod, observed)
+    sandboxes = {s.id for s in observed.sandboxes if s.ready}
+    sandboxes |= {status.sandbox_id for _, status in pairs}
+    ordered = tuple(s.id for s in observed.sandboxes if s.id in sandboxes)
+    return KillPod(why=why, stops=kill_pod_stops(pod, pairs, grace), sandbox_ids=ordered)
+
+
+@dataclass(slots=True)
+class _Draft:
+    """The decisions of SYNC-3 before back-off checks turn starts into actions."""
+
+    kill_pod: str | None = None  # why
+    kills: list[StopContainer] = field(default_factory=list)
+    prune: tuple[str, ...] = ()
+    sandbox: CreateSandbox | None = None
+    init_starts: tuple[int, ...] = ()
+    app_starts: tuple[int, ...] = ()
+    initialized: bool = False
+
+
+def _prune(pod: PodSpec, observed: ObservedPod) -> tuple[str, ...]:
+    """INIT-12: keep the newest exited (or unknown) instance of each init container."""
+    doomed: list[str] = []
+    for spec in pod.init_containers:
+        dead = [
+            c.id
+            for c in observed.instances(spec.name)
+            if c.state in (ContainerState.EXITED, ContainerState.UNKNOWN)
+        ]
+        doomed.extend(dead[1:])
+    return tuple(doomed)
+
+
+def _succeeded(observed: ObservedPod, spec: ContainerSpec) -> bool:
+    newest = observed.newest(spec.name)
+    return newest is not None and newest.state is ContainerState.EXITED and newest.exit_code == 0
+
+
+def _new_sandbox(pod: PodSpec, observed: ObservedPod) -> _Draft:
+    """INIT-9: a new sandbox is needed; decide whether to make one and what then runs."""
+    newest = observed.newest_sandbox
+    attempt = newest.attempt + 1 if newest is not None else 0
+    if pod.restart_policy is RestartPolicy.NEVER and attempt != 0 and observed.containers:
+        return _Draft(kill_pod="sandbox lost and restartPolicy is Never")
+    on_failure = pod.restart_policy is RestartPolicy.ON_FAILURE
+    to_start = tuple(
+        i for i, c in enumerate(pod.containers) if not (on_failure and _succeeded(observed, c))
+    )
+    exists = (ContainerState.CREATED, ContainerState.RUNNING, ContainerState.EXITED)
+    any_app = any(
+        (s := observed.newest(c.name)) is not None and s.state in exists for c in pod.containers
+    )
+    if not to_start and any_app:
+        return _Draft(kill_pod="sandbox lost and every app container is done")
+    events = (eventtext.sandbox_changed(),) if newest is not None else ()
+    init_names = {c.name for c in pod.init_containers}
+    purge = tuple(c.id for c in observed.containers if c.name in init_names)
+    return _Draft(
+        kill_pod="sandbox changed",
+        prune=purge,
+        sandbox=CreateSandbox(attempt=attempt, events=events),
+        init_starts=(0,) if pod.init_containers else (),
+        app_starts=() if pod.init_containers else to_start,
+    )
+
+
+def _draft(pod: PodSpec, observed: ObservedPod, probes: ProbeResults, require_ip: bool) -> _Draft:
+    """SYNC-3 steps 1-4."""
+    if sandbox_needed(observed, require_ip=require_ip):
+        return _new_sandbox(pod, observed)
+    init = compute_init_actions(pod, observed, probes)
+    prune = _prune(pod, observed)
+    if init.failed:
+        return _Draft(kill_pod="init container failed", prune=prune, initialized=init.initialized)
+    if not init.initialized:
+        return _Draft(kills=list(init.to_kill), prune=prune, init_starts=init.to_start)
+    apps = compute_app_actions(pod, observed, probes)
+    if apps.keep_count == 0 and not apps.to_start:
+        # SYNC-3 step 4 / SC-10: nothing app-side to keep or start; sidecars are not restarted
+        return _Draft(kill_pod="no app container to run", prune=prune, initialized=True)
+    return _Draft(
+        kills=list(init.to_kill) + list(apps.to_kill),
+        prune=prune,
+        init_starts=init.to_start,
+        app_starts=apps.to_start,
+        initialized=True,
+    )
+
+
+@dataclass(slots=True)
+class _Starts:
+    """Turns chosen indexes into StartContainer/BackedOff actions, checking back-off (BO-2)."""
+
+    pod: PodSpec
+    observed: ObservedPod
+    backoff: BackoffState
+    now: float
+    actions: list[Action] = field(default_factory=list)
+    failures: dict[str, StartFailure] = field(default_factory=dict)
+    resync: float | None = None
+    aborted: bool = False
+
+    def add(self, spec: ContainerSpec) -> None:
+        """SYNC-6: a regular init container in back-off drops the rest of the sync."""
+        if self.aborted:
+            return
+        exited = self.observed.newest_exited(spec.name)
+        if exited is not None:
+            key = crash_key(self.pod, spec, labels.spec_hash(spec))
+            finished = exited.finished_at if exited.finished_at is not None else exited.created_at
+            outcome = check(self.backoff, key, finished, self.now)
+            self.backoff = outcome.state
+            if outcome.in_backoff:
+                self._backed_off(spec, outcome.delay, finished)
+                self.aborted = spec.kind is ContainerKind.INIT
+                return
+        newest = self.observed.newest(spec.name)
+        self.actions.append(
+            StartContainer(
+                name=spec.name,
+                kind=spec.kind,
+                image=spec.image,
+                attempt=newest.attempt + 1 if newest is not None else None,  # SYNC-7
+                labels=labels.container_labels(self.pod, spec),
+                abort_on_failure=spec.kind is ContainerKind.INIT,
+            )
+        )
+
+    def _backed_off(self, spec: ContainerSpec, delay: float, finished: float) -> None:
+        message = backoff_message(self.pod, spec, delay)
+        failure = StartFailure(reason="CrashLoopBackOff", message=message)
+        self.failures[spec.name] = failure
+        event = eventtext.crash_backoff(spec, self.pod)
+        self.actions.append(BackedOff(spec.name, spec.kind, failure, delay, event))
+        remaining = max(finished + delay - self.now, 0.0)
+        self.resync = remaining if self.resync is None else min(self.resync, remaining)
+
+
+def backoff_message(pod: PodSpec, spec: ContainerSpec, delay: float) -> str:
+    """BO-5: ``back-off 10s restarting failed container=<c> pod=<pod>_<ns>(<uid>)``."""
+    return (
+        f"back-off {go_duration(delay)} restarting failed container={spec.name} pod={pod.full_name}"
+    )
+
+
+def _terminate(
+    pod: PodSpec, observed: ObservedPod, backoff: BackoffState, grace: int | None, why: str
+) -> PodPlan:
+    """APP-2 / TERM-1 / TERM-5: deleted or terminal: stop everything, start nothing."""
+    if grace is None and pod.being_deleted:
+        grace = deletion_grace(pod)
+    kill = _kill_pod(pod, observed, why, grace)
+    actions: tuple[Action, ...] = (kill,) if kill.stops or kill.sandbox_ids else ()
+    return PodPlan(
+        actions=actions,
+        backoff=backoff,
+        initialized=True,
+        terminating=True,
+        finished=not kill.stops and not kill.sandbox_ids,
+    )
+
+
+def plan_pod(
+    pod: PodSpec,
+    observed: ObservedPod,
+    probes: ProbeResults,
+    backoff: BackoffState,
+    now: float,
+    *,
+    phase: str = "Pending",
+    grace_override: int | None = None,
+    require_ip: bool = False,
+) -> PodPlan:
+    """One sync's decisions. ``phase`` is the phase ``pod_status`` just computed (SYNC-2);
+    ``grace_override`` is the deletion grace seen so far or an eviction's (TERM-1)."""
+    if pod.being_deleted:
+        return _terminate(pod, observed, backoff, grace_override, "pod deleted")
+    if phase in TERMINAL_PHASES:
+        return _terminate(pod, observed, backoff, grace_override, f"pod {phase}")  # TERM-5
+    draft = _draft(pod, observed, probes, require_ip)
+    actions: list[Action] = []
+    if draft.kill_pod is not None:
+        kill = _kill_pod(pod, observed, draft.kill_pod, grace_override)
+        if kill.stops or kill.sandbox_ids:
+            actions.append(kill)
+    else:
+        actions.extend(draft.kills)  # SYNC-4 (a)
+    if draft.prune:
+        actions.append(PruneInitContainers(draft.prune))  # SYNC-4 (b)
+    if draft.sandbox is not None:
+        actions.append(draft.sandbox)  # SYNC-4 (c)
+    starts = _Starts(pod, observed, backoff, now)
+    for i in draft.init_starts:
+        starts.add(pod.init_containers[i])  # SYNC-4 (d)
+    for i in draft.app_starts:
+        starts.add(pod.containers[i])  # SYNC-4 (e)
+    return PodPlan(
+        actions=tuple(actions) + tuple(starts.actions),
+        backoff=starts.backoff,
+        initialized=draft.initialized,
+        resync_after=starts.resync,
+        start_failures=starts.failures,
+    )
+
+
+def post_start_failed(
+    pod: PodSpec, spec: ContainerSpec, status: ContainerStatus, detail: str
+) -> tuple[StopContainer, StartFailure, tuple[eventtext.Event, ...]]:
+    """HK-3: after a failed postStart: the kill to carry out, the waiting reason to record
+    (``PostStartHookError`` with the detailed handler message), and the Warning event."""
+    stop = stop_container(
+        pod, spec, status, KillReason.POST_START, eventtext.POST_START_KILL_MESSAGE
+    )
+    failure = StartFailure(reason="PostStartHookError", message=detail)
+    return stop, failure, (eventtext.failed_post_start(spec),)
