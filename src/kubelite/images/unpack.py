@@ -61,7 +61,7 @@ def open_layer(blob: Path) -> Iterator[tarfile.TarFile]:
             zstd = shutil.which("zstd")
             if zstd is None:
                 raise ImagePullFailed(f"layer {blob.name} is zstd-compressed and zstd is missing")
-            proc = subprocess.Popen([zstd, "-dcq"], stdin=f, stdout=subprocess.PIPE)
+            proc = subprocess.Popen([zstd, "-dcq", "--", str(blob)], stdout=subprocess.PIPE)
             assert proc.stdout is not None
             try:
                 with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
@@ -161,7 +161,7 @@ class _Extractor:
             return
         path = os.path.join(parent, base)
         rel = "/".join(parts)
-        if m.isdev():
+        if m.ischr() or m.isblk():
             log.debug("skipping device node %s in layer", rel)
             return
         kept_dir = self.clear(path, rel, keep_dir=m.isdir())
