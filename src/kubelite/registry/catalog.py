@@ -1,0 +1,42 @@
+"""Every kind the server serves, and lookup by group/version/resource or by name."""
+
+from __future__ import annotations
+
+from kubelite.registry.configmaps import CONFIGMAPS
+from kubelite.registry.events import EVENTS
+from kubelite.registry.leases import LEASES
+from kubelite.registry.namespaces import NAMESPACES
+from kubelite.registry.nodes import NODES
+from kubelite.registry.pods import PODS
+from kubelite.registry.resource import Kind
+from kubelite.registry.secrets import SECRETS
+from kubelite.registry.serviceaccounts import SERVICEACCOUNTS
+
+ALL_KINDS: list[Kind] = [
+    PODS,
+    NAMESPACES,
+    CONFIGMAPS,
+    SECRETS,
+    EVENTS,
+    NODES,
+    SERVICEACCOUNTS,
+    LEASES,
+]
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def find(group: str, version: str, plural: str) -> Kind | None:
+    for k in ALL_KINDS:
+        if k.group == group and k.version == version and k.plural == plural:
+            return k
+    return None
+
+
+def groups() -> dict[str, list[str]]:
+    """Non-core API groups and their versions."""
+    out: dict[str, list[str]] = {}
+    for k in ALL_KINDS:
+        if k.group and k.version not in out.setdefault(k.group, []):
+            out[k.group].append(k.version)
+    return out

@@ -1,0 +1,55 @@
+"""Errors the registry raises. They name the resource and object, never an HTTP code:
+``kubelite.api.errors`` alone turns them (and store errors) into Status bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kubelite.errors import KubeliteError
+from kubelite.model.fielderrors import FieldError
+
+
+class RegistryError(KubeliteError):
+    pass
+
+
+class NotFoundError(RegistryError):
+    """``<resource> "<name>" not found`` (e.g. a missing namespace on create)."""
+
+    def __init__(self, resource: str, name: str, *, group: str = "") -> None:
+        super().__init__(f'{resource} "{name}" not found')
+        self.resource = resource
+        self.name = name
+        self.group = group
+
+
+class Invalid(RegistryError):
+    """A 422: the object breaks a validation rule; ``causes`` carry the field paths."""
+
+    def __init__(self, kind: str, name: str, causes: Sequence[FieldError]) -> None:
+        self.kind = kind
+        self.name = name
+        self.causes = list(dict.fromkeys(causes))
+        super().__init__(self.text())
+
+    def text(self) -> str:
+        parts = [str(c) for c in self.causes]
+        body = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+        return f'{self.kind} "{self.name}" is invalid: {body}'
+
+
+class BadRequest(RegistryError):
+    """A 400: the request itself makes no sense (wrong kind, undecodable body …)."""
+
+
+class Forbidden(RegistryError):
+    """A 403 that is not about authorization, e.g. creating in a terminating namespace."""
+
+    def __init__(self, resource: str, name: str, message: str) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.name = name
+
+
+class MethodNotAllowed(RegistryError):
+    """A 405: the verb is not supported on this resource."""

@@ -1,0 +1,170 @@
+"""Object metadata rules shared by every kind: names, labels, annotations, system fields.
+
+The messages are the API server's own wording (``Invalid value: "X": a lowercase RFC 1123 …``),
+because kubectl prints them verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from typing import Any
+
+from kubelite.clock import rfc3339
+from kubelite.model.fielderrors import FieldError, invalid, required, too_long
+
+_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QNAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+DNS1123_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+DNS1123_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+    "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+    "regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+_QNAME_MSG = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+    "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
+    "used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+_LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+TOTAL_ANNOTATION_BYTES = 256 * 1024
+
+
+def dns1123_label_errors(value: str) -> list[str]:
+    out = []
+    if len(value) > 63:
+        out.append("must be no more than 63 characters")
+    if not _LABEL_RE.match(value):
+        out.append(DNS1123_LABEL_MSG)
+    return out
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    out = []
+    if len(value) > 253:
+        out.append("must be no more than 253 characters")
+    if not _SUBDOMAIN_RE.match(value):
+        out.append(DNS1123_SUBDOMAIN_MSG)
+    return out
+
+
+def qualified_name_errors(value: str) -> list[str]:
+    """A label or annotation key: optional ``prefix/`` (a DNS subdomain) and a name part."""
+    prefix, _, name = value.rpartition("/")
+    out = []
+    if "/" in value and not prefix:
+        out.append("prefix part must be non-empty")
+    elif prefix:
+        out += ["prefix part " + m for m in dns1123_subdomain_errors(prefix)]
+    if not name:
+        out.append("name part must be non-empty")
+    else:
+        if len(name) > 63:
+            out.append("name part must be no more than 63 characters")
+        if not _QNAME_RE.match(name):
+            out.append(_QNAME_MSG)
+    return out
+
+
+def validate_name(name: Any, *, label: bool, path: str = "metadata.name") -> list[FieldError]:
+    if not name:
+        return [required(path, "name or generateName is required")]
+    if not isinstance(name, str):
+        return [invalid(path, name, "must be a string")]
+    msgs = dns1123_label_errors(name) if label else dns1123_subdomain_errors(name)
+    return [invalid(path, name, m) for m in msgs]
+
+
+def validate_labels(labels: Any, path: str = "metadata.labels") -> list[FieldError]:
+    if labels is None:
+        return []
+    if not isinstance(labels, dict):
+        return [invalid(path, labels, "must be a map of string to string")]
+    errs = []
+    for k, v in labels.items():
+        errs += [invalid(path, k, m) for m in qualified_name_errors(str(k))]
+        if not isinstance(v, str):
+            errs.append(invalid(f"{path}", v, "must be a string"))
+            continue
+        if len(v) > 63:
+            errs.append(invalid(path, v, "must be no more than 63 characters"))
+        if not _LABEL_VALUE_RE.match(v):
+            errs.append(invalid(path, v, _LABEL_VALUE_MSG))
+    return errs
+
+
+def validate_annotations(ann: Any, path: str = "metadata.annotations") -> list[FieldError]:
+    if ann is None:
+        return []
+    if not isinstance(ann, dict):
+        return [invalid(path, ann, "must be a map of string to string")]
+    errs = []
+    total = 0
+    for k, v in ann.items():
+        errs += [invalid(path, k, m) for m in qualified_name_errors(str(k))]
+        if not isinstance(v, str):
+            errs.append(invalid(path, v, "must be a string"))
+            continue
+        total += len(k) + len(v)
+    if total > TOTAL_ANNOTATION_BYTES:
+        errs.append(too_long(path, "", TOTAL_ANNOTATION_BYTES))
+    return errs
+
+
+def validate_object_meta(meta: dict[str, Any], *, label_name: bool) -> list[FieldError]:
+    """Name, labels and annotations; ``label_name`` for kinds whose names are DNS labels."""
+    errs = validate_name(meta.get("name"), label=label_name)
+    errs += validate_labels(meta.get("labels"))
+    errs += validate_annotations(meta.get("annotations"))
+    fin = meta.get("finalizers")
+    if fin is not None and not (isinstance(fin, list) and all(isinstance(f, str) for f in fin)):
+        errs.append(invalid("metadata.finalizers", fin, "must be a list of strings"))
+    return errs
+
+
+def generate_name(base: str) -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return base[:58] + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+def stamp_new(meta: dict[str, Any], now: float) -> None:
+    """System fields of a freshly created object; anything the client sent for them is replaced."""
+    meta["uid"] = str(uuid.uuid4())
+    meta["creationTimestamp"] = rfc3339(now)
+    meta["generation"] = 1
+    for f in ("deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"):
+        meta.pop(f, None)
+
+
+SYSTEM_FIELDS = (
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "namespace",
+    "name",
+)
+
+
+def carry_system_fields(new_meta: dict[str, Any], old_meta: dict[str, Any]) -> None:
+    """On update, fields only the server sets keep their stored values."""
+    for f in SYSTEM_FIELDS:
+        if f in old_meta:
+            new_meta[f] = old_meta[f]
+        else:
+            new_meta.pop(f, None)

@@ -1,0 +1,71 @@
+"""Namespaces: cluster-scoped, ``Active`` until deleted, then ``Terminating`` while the reaper
+(``namespace_reaper.py``) empties them; the object goes once nothing is left inside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelite.errors import KubeliteError
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
+from kubelite.registry.selectors import path_getter
+from kubelite.registry.serviceaccounts import SERVICEACCOUNTS, default_service_account
+
+FINALIZER = "kubernetes"
+
+
+class NamespaceKind(Kind):
+    holds_contents = True
+
+    def prepare_create(self, obj: Obj) -> None:
+        obj["spec"] = {"finalizers": [FINALIZER]}
+        obj["status"] = {"phase": "Active"}
+        labels = obj["metadata"].setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
+
+    def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
+        new["spec"] = old.get("spec", {})
+        if subresource != "status":
+            new["status"] = old.get("status", {})
+        new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = old["metadata"][
+            "name"
+        ]
+
+    async def after_create(self, registry: Any, obj: Obj) -> None:
+        """Every namespace starts with a ``default`` ServiceAccount."""
+        name = obj["metadata"]["name"]
+        try:
+            await registry.create(SERVICEACCOUNTS, name, default_service_account(name))
+        except KubeliteError:  # already there: nothing to do
+            pass
+
+    def on_delete(self, obj: Obj) -> bool:
+        status = obj.setdefault("status", {})
+        if status.get("phase") == "Terminating":
+            return False
+        status["phase"] = "Terminating"
+        return True
+
+    def columns(self) -> list[Column]:
+        return [
+            Column("Name", format="name", description="Name of the namespace."),
+            Column("Status", description="Active, or Terminating while its contents go."),
+            AGE_COLUMN,
+        ]
+
+    def cells(self, obj: Obj, now: float) -> list[Any]:
+        return [obj["metadata"]["name"], obj.get("status", {}).get("phase", ""), age_of(obj, now)]
+
+
+NAMESPACES = NamespaceKind(
+    group="",
+    version="v1",
+    kind="Namespace",
+    plural="namespaces",
+    singular="namespace",
+    namespaced=False,
+    short_names=("ns",),
+    label_name=True,
+    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    description="A scope for names; deleting one deletes everything in it.",
+    fields={"status.phase": path_getter("status", "phase")},
+)

@@ -1,0 +1,1 @@
+"""Durable object storage for the API server: revisions, preconditions, watch, compaction."""

@@ -1,0 +1,116 @@
+"""The storage contract the registry is written against, and the errors it raises.
+
+A store maps string keys (``<resource>/<namespace>/<name>``; namespace empty for cluster-scoped
+kinds) to JSON objects. Every write gets the next value of ONE global revision counter, which the
+store stamps into ``metadata.resourceVersion`` (kine and etcd do the same). Watches replay the
+revision log from a revision, so a client that saw revision N misses nothing after it; once the
+log before N has been compacted, ``Compacted`` tells the client to re-list (HTTP 410).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from kubelite.errors import KubeliteError
+
+EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+
+
+def make_key(resource: str, namespace: str, name: str) -> str:
+    return f"{resource}/{namespace}/{name}"
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    resource, namespace, name = [*key.split("/", 2), "", ""][:3]
+    return resource, namespace, name
+
+
+def prefix_for(resource: str, namespace: str | None = None) -> str:
+    """The key prefix of a collection: every namespace when ``namespace`` is None."""
+    if namespace is None:
+        return f"{resource}/"
+    return f"{resource}/{namespace}/"
+
+
+class StorageError(KubeliteError):
+    """A store operation failed for a reason the caller can act on."""
+
+    def __init__(self, key: str, message: str = "") -> None:
+        super().__init__(message or key)
+        self.key = key
+        self.resource, self.namespace, self.name = split_key(key)
+
+
+class NotFound(StorageError):
+    pass
+
+
+class AlreadyExists(StorageError):
+    pass
+
+
+class Conflict(StorageError):
+    """The caller's resourceVersion precondition does not match the stored one."""
+
+
+class Compacted(StorageError):
+    """The requested revision is older than the oldest revision still kept."""
+
+    def __init__(self, requested: int, oldest: int) -> None:
+        super().__init__("", f"too old resource version: {requested} ({oldest})")
+        self.requested = requested
+        self.oldest = oldest
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    type: EventType
+    key: str
+    revision: int
+    object: dict[str, Any]
+
+
+class Store(Protocol):
+    """Every method is atomic. Objects handed out are private copies the caller may mutate."""
+
+    def current_revision(self) -> int: ...
+
+    def oldest_revision(self) -> int:
+        """The oldest revision a watch may still start from."""
+        ...
+
+    async def get(self, key: str) -> dict[str, Any]:
+        """The stored object, or ``NotFound``."""
+        ...
+
+    async def list(self, prefix: str) -> tuple[list[dict[str, Any]], int]:
+        """Every object under ``prefix`` (sorted by key) and the revision they were read at."""
+        ...
+
+    async def create(self, key: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Store a new object; ``AlreadyExists`` if the key is taken. Returns it stamped."""
+        ...
+
+    async def update(
+        self, key: str, obj: dict[str, Any], *, expected_rv: str | None = None
+    ) -> dict[str, Any]:
+        """Replace an object. ``expected_rv`` (if given) must equal the stored resourceVersion,
+        else ``Conflict``. ``NotFound`` if absent. Returns it stamped with the new revision."""
+        ...
+
+    async def delete(self, key: str, *, expected_rv: str | None = None) -> dict[str, Any]:
+        """Remove an object and return its last state (stamped with the deletion revision)."""
+        ...
+
+    def watch(self, prefix: str, since: int) -> AsyncIterator[WatchEvent]:
+        """Events under ``prefix`` with revision > ``since``, forever, in revision order.
+        Raises ``Compacted`` (on first iteration) if ``since`` is older than the oldest kept."""
+        ...
+
+    async def compact(self, revision: int) -> None:
+        """Forget history at or below ``revision`` (current states are kept)."""
+        ...
+
+    async def close(self) -> None: ...
