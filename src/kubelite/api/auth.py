@@ -1,0 +1,42 @@
+"""Authentication: a client certificate signed by our CA, or the bearer token from the PKI
+directory. Anything else is anonymous and gets a 401 Status. (There is one user, the admin;
+authorization is all-or-nothing.)"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from kubelite.api.errors import unauthorized
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _has_client_cert(request: web.Request) -> bool:
+    transport = request.transport
+    if transport is None:
+        return False
+    ssl_obj = transport.get_extra_info("ssl_object")
+    return bool(ssl_obj is not None and ssl_obj.getpeercert())
+
+
+def _token_ok(request: web.Request, token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def make_auth_middleware(token: str | None, *, require: bool = True):
+    """``token`` None disables token auth; ``require`` False allows anonymous (tests)."""
+
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if require and not (
+            _has_client_cert(request) or (token is not None and _token_ok(request, token))
+        ):
+            raise unauthorized()
+        return await handler(request)
+
+    return authenticate

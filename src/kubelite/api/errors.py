@@ -1,0 +1,135 @@
+"""The one place that turns errors into Kubernetes ``Status`` bodies and HTTP codes.
+
+Store errors (NotFound, AlreadyExists, Conflict, Compacted), registry errors (Invalid,
+BadRequest, …) and the API layer's own ``ApiError`` all end here, with the API server's wording,
+because kubectl prints ``message`` (or, for 422, ``details.causes``) verbatim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelite.registry import errors as reg
+from kubelite.store import interface as st
+
+
+class ApiError(Exception):
+    """An HTTP-level failure decided by the API layer itself (401, 404 paths, 413, 415 …)."""
+
+    def __init__(
+        self, code: int, reason: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+
+def status_body(
+    code: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
+
+
+def success_body(details: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}}
+    body["status"] = "Success"
+    if details:
+        body["details"] = details
+    return body
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    plural, _, group = qualified.partition(".")
+    return plural, group
+
+
+def _ref(qualified: str, name: str) -> dict[str, Any]:
+    plural, group = _split(qualified)
+    out: dict[str, Any] = {"name": name, "kind": plural}
+    if group:
+        out["group"] = group
+    return out
+
+
+def to_status(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """HTTP code and Status body for an error; unknown errors become a 500 without internals."""
+    match exc:
+        case ApiError():
+            return exc.code, status_body(exc.code, exc.reason, exc.message, exc.details)
+        case st.NotFound():
+            msg = f'{exc.resource} "{exc.name}" not found'
+            return 404, status_body(404, "NotFound", msg, _ref(exc.resource, exc.name))
+        case st.AlreadyExists():
+            msg = f'{exc.resource} "{exc.name}" already exists'
+            return 409, status_body(409, "AlreadyExists", msg, _ref(exc.resource, exc.name))
+        case st.Conflict():
+            msg = (
+                f'Operation cannot be fulfilled on {exc.resource} "{exc.name}": the object has '
+                "been modified; please apply your changes to the latest version and try again"
+            )
+            return 409, status_body(409, "Conflict", msg, _ref(exc.resource, exc.name))
+        case st.Compacted():
+            return 410, status_body(410, "Expired", str(exc))
+        case reg.NotFoundError():
+            qualified = f"{exc.resource}.{exc.group}" if exc.group else exc.resource
+            return 404, status_body(404, "NotFound", str(exc), _ref(qualified, exc.name))
+        case reg.Invalid():
+            causes = [
+                {"reason": c.type, "message": c.message, "field": c.field} for c in exc.causes
+            ]
+            details = {"name": exc.name, "kind": exc.kind, "causes": causes}
+            return 422, status_body(422, "Invalid", exc.text(), details)
+        case reg.BadRequest():
+            return 400, status_body(400, "BadRequest", str(exc))
+        case reg.Forbidden():
+            return 403, status_body(403, "Forbidden", str(exc), _ref(exc.resource, exc.name))
+        case reg.MethodNotAllowed():
+            return 405, status_body(405, "MethodNotAllowed", str(exc))
+    return 500, status_body(500, "InternalError", "an internal error occurred")
+
+
+def not_found_path() -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def unsupported_media_type(content_type: str) -> ApiError:
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - "
+        f"accepted media types include: application/json, application/yaml, "
+        f'application/vnd.kubernetes.protobuf (got "{content_type}")',
+    )
+
+
+def too_large() -> ApiError:
+    return ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+def method_not_allowed(verb: str, resource: str) -> ApiError:
+    return ApiError(
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource ({verb} {resource})",
+    )

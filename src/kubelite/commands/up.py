@@ -1,0 +1,84 @@
+"""``kubelite up``: run the API server in the foreground until SIGINT/SIGTERM.
+
+The API server is an object with ``start``/``stop`` (``kubelite.api.server.ApiServer``);
+``build_api_server`` constructs it from Settings so the composition root can own it beside the
+scheduler and node agent. This command writes a kubeconfig (``--kubeconfig-out``) and says how
+to point kubectl at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from kubelite.api.pki import ensure_pki
+from kubelite.api.server import ApiServer
+from kubelite.commands.kubeconfig import DEFAULT_PORT, render
+from kubelite.settings import Settings
+from kubelite.store.sqlite import SqliteStore
+
+NAME = "up"
+HELP = "run the API server (and, later, the node agent) in the foreground"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTPS port (0: any)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig here")
+    parser.add_argument("--log-level", default="WARNING", help="Python logging level")
+
+
+def build_api_server(settings: Settings, *, host: str, port: int) -> ApiServer:
+    pki = ensure_pki(settings.pki_dir)
+    store = SqliteStore(settings.store_path)
+    return ApiServer(
+        store=store,
+        host=host,
+        port=port,
+        ssl_context=pki.server_ssl_context(),
+        token=pki.token(),
+    )
+
+
+def write_kubeconfig(settings: Settings, path: Path, *, host: str, port: int) -> None:
+    text = render(ensure_pki(settings.pki_dir), host=host, port=port)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    server = build_api_server(settings, host=args.host, port=args.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    try:
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        if args.kubeconfig_out:
+            out = Path(args.kubeconfig_out)
+            write_kubeconfig(settings, out, host=host, port=server.port)
+            hint = f"export KUBECONFIG={out}"
+        else:
+            hint = f"kubelite kubeconfig --data-dir {settings.data_dir} --port {server.port} > kc"
+        print(f"kubelite API server listening on https://{host}:{server.port}", flush=True)
+        print(f"point kubectl at it: {hint}", flush=True)
+        await stop.wait()
+    finally:
+        await server.stop()
+        with contextlib.suppress(Exception):
+            await server.store.close()
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    return asyncio.run(serve(args, settings))
