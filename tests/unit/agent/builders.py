@@ -8,6 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from kubelite.agent import labels
+from kubelite.agent.actions import (
+    BackedOff,
+    CreateSandbox,
+    KillPod,
+    PodPlan,
+    PruneInitContainers,
+    StartContainer,
+    StopContainer,
+)
+from kubelite.agent.backoff import go_duration
 from kubelite.agent.observed import ObservedPod
 from kubelite.model.pod import PodSpec
 from kubelite.runtime.interface import ContainerState, ContainerStatus, SandboxStatus
@@ -135,3 +145,25 @@ def observed(
     *containers: ContainerStatus, sandboxes: tuple[SandboxStatus, ...] | None = None
 ) -> ObservedPod:
     return ObservedPod.of(sandboxes if sandboxes is not None else (sandbox(),), containers)
+
+
+def describe(plan: PodPlan) -> list[str]:
+    """A plan as short sentences, so expected plans read like the spec."""
+    out: list[str] = []
+    for a in plan.actions:
+        if isinstance(a, KillPod):
+            stops = ", ".join(
+                f"{s.name}<{','.join(s.wait_for)}>" if s.wait_for else s.name for s in a.stops
+            )
+            out.append(f"kill pod: stop [{stops}] sandboxes [{', '.join(a.sandbox_ids)}]")
+        elif isinstance(a, StopContainer):
+            out.append(f"stop {a.name}: {a.message}")
+        elif isinstance(a, PruneInitContainers):
+            out.append(f"prune {', '.join(a.container_ids)}")
+        elif isinstance(a, CreateSandbox):
+            out.append(f"create sandbox {a.attempt}")
+        elif isinstance(a, StartContainer):
+            out.append(f"start {a.name} #{a.attempt}")
+        elif isinstance(a, BackedOff):
+            out.append(f"back-off {a.name} {go_duration(a.delay)}")
+    return out
