@@ -5,6 +5,8 @@ Registered in tests/conftest.py with ``pytest_plugins = ["devtools.fixtures"]``.
 * ``local_registry`` (session): "127.0.0.1:PORT" of a registry that holds
   ``library/busybox:1.36``/``:latest`` and ``library/nginx:1.25.3``/``:latest``; stopped at
   the end of the session.
+* ``local_registry_server`` (session): the same registry as a ``LocalRegistry`` (its
+  ``log`` file records every request, for tests that count blob fetches).
 * ``registry_config_file`` (session): a k3s-format registries.yaml that mirrors docker.io to
   that registry over plain HTTP, so ``busybox:1.36`` pulls from it.
 """
@@ -21,7 +23,9 @@ from devtools import registry, standins
 
 
 @pytest.fixture(scope="session")
-def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_registry_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[registry.LocalRegistry]:
     for tool in ("docker-registry", "skopeo"):
         if shutil.which(tool) is None:
             pytest.skip(f"the local registry needs {tool}")
@@ -29,9 +33,14 @@ def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     reg = registry.start(directory)
     try:
         standins.push(reg.address, workdir=directory)
-        yield reg.address
+        yield reg
     finally:
         reg.stop()
+
+
+@pytest.fixture(scope="session")
+def local_registry(local_registry_server: registry.LocalRegistry) -> str:
+    return local_registry_server.address
 
 
 def registries_yaml(address: str) -> str:
