@@ -1,0 +1,533 @@
+"""The OpenAPI v3 document kubectl reads for ``api/v1`` (explain, apply's fieldValidation probe),
+plus the list-merge semantics strategic merge and server-side apply need.
+
+The schemas come from ``schemas/core_v1.py``, a compact text format described at its top,
+with descriptions written for kubelite. This module parses it once and builds:
+
+* ``openapi_v3_document("api/v1")``: ``paths`` with the GVK and ``fieldValidation`` on every
+  operation (kubectl-protocol §3.2) and ``components.schemas`` with ``$ref`` wrapped in ``allOf``
+  as kubectl explain expects (§3.4);
+* ``merge_keys()``: ``{"spec.containers": "name", "spec.containers[*].ports": "containerPort", …}``;
+* ``list_semantics(kind)``: merge key, patch strategy, list type and map keys per list field;
+* ``unknown_fields(kind, obj)``: paths of fields the schema does not know (strict decoding).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from kubelite.registry.schemas.core_v1 import CORE_V1
+
+CORE = "io.k8s.api.core.v1."
+META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+TIME = META + "Time"
+MICRO_TIME = META + "MicroTime"
+KUBE_VERSION = "v1.33.0"
+REF = "#/components/schemas/"
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer", "format": "int32"},
+    "int64": {"type": "integer", "format": "int64"},
+    "number": {"type": "number", "format": "double"},
+    "byte": {"type": "string", "format": "byte"},
+    "object": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+}
+_BUILTIN_SCHEMAS: dict[str, dict[str, Any]] = {
+    QUANTITY: {
+        "type": "string",
+        "description": "A fixed-point amount such as 500m, 2, 128Mi or 1e3, written as a string "
+        "(a bare number is accepted too).",
+    },
+    INT_OR_STRING: {
+        "type": "string",
+        "format": "int-or-string",
+        "x-kubernetes-int-or-string": True,
+        "description": "Either a whole number or a string, such as a port number or port name.",
+    },
+    TIME: {
+        "type": "string",
+        "format": "date-time",
+        "description": "A point in time, in RFC 3339 form with second precision.",
+    },
+    MICRO_TIME: {
+        "type": "string",
+        "format": "date-time",
+        "description": "A point in time, in RFC 3339 form with microsecond precision.",
+    },
+}
+_ATTRS = {
+    "key": "x-kubernetes-patch-merge-key",
+    "strategy": "x-kubernetes-patch-strategy",
+    "list": "x-kubernetes-list-type",
+    "maptype": "x-kubernetes-map-type",
+}
+
+# (plural, kind, namespaced, subresources) served under api/v1.
+RESOURCES: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("pods", "Pod", True, ("status", "ephemeralcontainers")),
+    ("configmaps", "ConfigMap", True, ()),
+    ("secrets", "Secret", True, ()),
+    ("events", "Event", True, ()),
+    ("namespaces", "Namespace", False, ("status",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListSemantics:
+    """How a list field merges (strategic merge patch) and is owned (server-side apply)."""
+
+    merge_key: str | None
+    strategy: str | None  # "merge", "merge,retainKeys" or None (replace)
+    list_type: str | None  # "atomic", "set", "map" or None (atomic)
+    map_keys: tuple[str, ...]
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def openapi_v3_document(
+    group_version: str = "api/v1", *, advertise_strategic_merge: bool = False
+) -> dict[str, Any]:
+    """The document served at ``/openapi/v3/<group_version>`` (``api/v1`` or ``v1``).
+
+    ``advertise_strategic_merge`` lists ``application/strategic-merge-patch+json`` on PATCH; off by
+    default so that client-side apply computes patches from kubectl's compiled types
+    (kubectl-protocol §3.3) instead of from this document.
+    """
+    if group_version not in ("api/v1", "v1"):
+        raise KeyError(f"no OpenAPI document for {group_version!r}")
+    return copy.deepcopy(_document(advertise_strategic_merge))
+
+
+def openapi_v3_hash(group_version: str = "api/v1") -> str:
+    """A stable hash of the document, for ``serverRelativeURL`` (``…/api/v1?hash=<hash>``)."""
+    if group_version not in ("api/v1", "v1"):
+        raise KeyError(f"no OpenAPI document for {group_version!r}")
+    return _hash()
+
+
+@lru_cache(maxsize=1)
+def _hash() -> str:
+    body = json.dumps(_document(False), sort_keys=True).encode()
+    return hashlib.sha512(body).hexdigest()[:64].upper()
+
+
+def openapi_v3_root() -> dict[str, Any]:
+    """The ``/openapi/v3`` index (kubectl-protocol §3.4)."""
+    url = f"/openapi/v3/api/v1?hash={openapi_v3_hash()}"
+    return {"paths": {"api/v1": {"serverRelativeURL": url}}}
+
+
+def schema_name(kind: str) -> str:
+    """``Pod`` → ``io.k8s.api.core.v1.Pod``."""
+    return _full_name(kind)
+
+
+def merge_keys() -> dict[str, str]:
+    """Strategic-merge keys of every keyed list, by path across all kinds.
+
+    Paths use ``[*]`` for list items: ``spec.containers[*].env`` → ``name``.
+    """
+    out: dict[str, str] = {}
+    for _plural, kind, _ns, _subs in RESOURCES:
+        for path, sem in list_semantics(kind).items():
+            if sem.merge_key:
+                out[path] = sem.merge_key
+    return out
+
+
+def list_semantics(kind: str) -> dict[str, ListSemantics]:
+    """Every list field reachable from ``kind`` with its merge and ownership semantics."""
+    return dict(_list_semantics(kind))
+
+
+def unknown_fields(kind: str, obj: Any) -> list[str]:
+    """Paths of fields ``obj`` sets that the schema of ``kind`` does not declare.
+
+    The paths read like ``spec.containers[0].foo``, as in the API server's strict decoding
+    error ``unknown field "spec.containers[0].foo"``.
+    """
+    schemas = _compiled()
+    found: list[str] = []
+    _walk_unknown(schemas, _full_name(kind), obj, "", found)
+    return found
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str
+    type: str
+    required: bool
+    attrs: dict[str, str]
+    description: str
+
+
+@dataclass(slots=True)
+class _Definition:
+    name: str
+    header: dict[str, str]
+    description: list[str]
+    fields: list[_Field]
+    scalar: str | None = None
+
+
+def _parse(text: str) -> list[_Definition]:
+    defs: list[_Definition] = []
+    field_lines: list[str] = []
+
+    def flush() -> None:
+        if field_lines:
+            defs[-1].fields.append(_parse_field(" ".join(field_lines)))
+            field_lines.clear()
+
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if not raw[0].isspace():
+            flush()
+            words = raw.split()
+            header = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+            scalar = next((w for w in words[1:] if "=" not in w), None)
+            defs.append(_Definition(words[0], header, [], [], scalar))
+        elif raw.startswith("  ."):
+            flush()
+            field_lines.append(raw.strip()[1:])
+        elif field_lines:
+            field_lines.append(raw.strip())
+        else:
+            defs[-1].description.append(raw.strip())
+    flush()
+    return defs
+
+
+_HEAD_END = re.compile(r":(?: |$)")
+
+
+def _parse_field(line: str) -> _Field:
+    match = _HEAD_END.search(line)
+    if match is None:
+        raise ValueError(f"schema field without description: {line!r}")
+    head, description = line[: match.start()], line[match.end() :]
+    words = head.split()
+    name, type_ = words[0], words[1]
+    attrs = dict(w.split("=", 1) for w in words[2:])
+    return _Field(name.rstrip("!"), type_, name.endswith("!"), attrs, description.strip())
+
+
+# --- compiling --------------------------------------------------------------------------------
+
+
+def _full_name(name: str) -> str:
+    if name.startswith("io.k8s."):
+        return name
+    if name.startswith("meta."):
+        return META + name[len("meta.") :]
+    return {"Quantity": QUANTITY, "IntOrString": INT_OR_STRING, "Time": TIME}.get(
+        name, MICRO_TIME if name == "MicroTime" else CORE + name
+    )
+
+
+def _type_schema(type_: str) -> dict[str, Any]:
+    if type_.endswith("[]"):
+        return {"type": "array", "items": _item_schema(type_[:-2])}
+    if type_.startswith("map[") and type_.endswith("]"):
+        return {"type": "object", "additionalProperties": _item_schema(type_[4:-1])}
+    if type_ in _SCALARS:
+        return dict(_SCALARS[type_])
+    return {"allOf": [{"$ref": REF + _full_name(type_)}]}
+
+
+def _item_schema(type_: str) -> dict[str, Any]:
+    schema = _type_schema(type_)
+    if "allOf" in schema and type_ not in ("Quantity", "IntOrString", "Time", "MicroTime"):
+        schema["default"] = {}
+    elif type_ in ("string", "byte"):
+        schema["default"] = ""
+    return schema
+
+
+def _compile_field(field: _Field) -> dict[str, Any]:
+    schema = _type_schema(field.type)
+    schema["description"] = field.description
+    for attr, value in field.attrs.items():
+        if attr == "keys":
+            schema["x-kubernetes-list-map-keys"] = value.split(",")
+        elif attr == "enum":
+            schema["enum"] = value.split(",")
+        elif attr in _ATTRS:
+            schema[_ATTRS[attr]] = value
+        else:
+            raise ValueError(f"unknown schema attribute {attr!r} on {field.name}")
+    return schema
+
+
+def _compile_definition(d: _Definition) -> dict[str, Any]:
+    schema: dict[str, Any] = {"description": " ".join(d.description)}
+    if d.scalar is not None:
+        schema.update(_SCALARS[d.scalar])
+    else:
+        schema["type"] = "object"
+        schema["properties"] = {f.name: _compile_field(f) for f in d.fields}
+        required = sorted(f.name for f in d.fields if f.required)
+        if required:
+            schema["required"] = required
+    if "gvk" in d.header:
+        schema["x-kubernetes-group-version-kind"] = [
+            {"group": "", "kind": d.header["gvk"], "version": "v1"}
+        ]
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, dict[str, Any]]:
+    schemas = {k: dict(v) for k, v in _BUILTIN_SCHEMAS.items()}
+    for d in _parse(CORE_V1):
+        schemas[_full_name(d.name)] = _compile_definition(d)
+    return schemas
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def _param(name: str, where: str = "query", type_: str = "string", **extra: Any) -> dict[str, Any]:
+    p = {"name": name, "in": where, "schema": {"type": type_, "uniqueItems": True}, **extra}
+    if where == "path":
+        p["required"] = True
+    return p
+
+
+_WRITE_PARAMS = [
+    _param("dryRun", description="'All' runs every stage of the request without storing it."),
+    _param("fieldManager", description="Name of the client making the change."),
+    _param(
+        "fieldValidation",
+        description="How unknown or duplicate fields are treated: Ignore, Warn or Strict.",
+    ),
+]
+_PATCH_PARAMS = [
+    *_WRITE_PARAMS,
+    _param("force", type_="boolean", description="Take over conflicting fields (apply only)."),
+]
+_LIST_PARAMS = [
+    _param("labelSelector", description="Only objects whose labels match."),
+    _param("fieldSelector", description="Only objects whose fields match."),
+    _param("limit", type_="integer", description="Most objects to return in one page."),
+    _param("continue", description="Token of the page to fetch."),
+    _param("resourceVersion", description="Read the collection at this version or later."),
+    _param("watch", type_="boolean", description="Stream changes instead of listing."),
+    _param("timeoutSeconds", type_="integer", description="End a watch after this long."),
+]
+
+
+def _ok(ref: str, *codes: str) -> dict[str, Any]:
+    body = {"application/json": {"schema": {"$ref": REF + ref}}}
+    responses = {code: {"description": "OK", "content": body} for code in ("200", *codes)}
+    responses["401"] = {"description": "Unauthorized"}
+    return responses
+
+
+def _body(ref: str, types: list[str]) -> dict[str, Any]:
+    return {"content": {t: {"schema": {"$ref": REF + ref}} for t in types}, "required": True}
+
+
+def _operation(
+    action: str, kind: str, op_id: str, ref: str, *, smp: bool, params: list[dict[str, Any]]
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": op_id,
+        "tags": ["core_v1"],
+        "description": f"{action} {kind}",
+        "parameters": copy.deepcopy(params),
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {"group": "", "kind": kind, "version": "v1"},
+    }
+    if action in ("post", "put"):
+        op["requestBody"] = _body(ref, ["*/*"])
+        op["responses"] = _ok(ref, "201", "202")
+    elif action == "patch":
+        types = [
+            "application/apply-patch+yaml",
+            "application/json-patch+json",
+            "application/merge-patch+json",
+        ]
+        if smp:
+            types.append("application/strategic-merge-patch+json")
+        op["requestBody"] = _body(META + "Patch", types)
+        op["responses"] = _ok(ref, "201")
+    elif action in ("delete", "deletecollection"):
+        op["requestBody"] = _body(META + "DeleteOptions", ["*/*"])
+        op["responses"] = _ok(META + "Status", "202")
+    else:
+        op["responses"] = _ok(ref)
+    return op
+
+
+def _paths(smp: bool) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for plural, kind, namespaced, subs in RESOURCES:
+        ref, list_ref = CORE + kind, CORE + kind + "List"
+        base = f"/api/v1/namespaces/{{namespace}}/{plural}" if namespaced else f"/api/v1/{plural}"
+        scope = [_param("namespace", "path")] if namespaced else []
+        title = kind
+        suffix = "Namespaced" + title if namespaced else title
+        paths[base] = {
+            "parameters": scope,
+            "get": _operation(
+                "list", kind, f"listCoreV1{suffix}", list_ref, smp=smp, params=_LIST_PARAMS
+            ),
+            "post": _operation(
+                "post", kind, f"createCoreV1{suffix}", ref, smp=smp, params=_WRITE_PARAMS
+            ),
+            "delete": _operation(
+                "deletecollection",
+                kind,
+                f"deleteCoreV1Collection{suffix}",
+                ref,
+                smp=smp,
+                params=_LIST_PARAMS,
+            ),
+        }
+        if namespaced:
+            paths[f"/api/v1/{plural}"] = {
+                "get": _operation(
+                    "list",
+                    kind,
+                    f"listCoreV1{title}ForAllNamespaces",
+                    list_ref,
+                    smp=smp,
+                    params=_LIST_PARAMS,
+                )
+            }
+        item = base + "/{name}"
+        item_scope = [_param("name", "path"), *scope]
+        paths[item] = {
+            "parameters": item_scope,
+            "get": _operation("get", kind, f"readCoreV1{suffix}", ref, smp=smp, params=[]),
+            "put": _operation(
+                "put", kind, f"replaceCoreV1{suffix}", ref, smp=smp, params=_WRITE_PARAMS
+            ),
+            "patch": _operation(
+                "patch", kind, f"patchCoreV1{suffix}", ref, smp=smp, params=_PATCH_PARAMS
+            ),
+            "delete": _operation(
+                "delete",
+                kind,
+                f"deleteCoreV1{suffix}",
+                ref,
+                smp=smp,
+                params=[
+                    _param("gracePeriodSeconds", type_="integer"),
+                    _param("propagationPolicy"),
+                    _WRITE_PARAMS[0],
+                ],
+            ),
+        }
+        for sub in subs:  # every PATCH for the kind carries fieldValidation (§3.2)
+            cap = sub[0].upper() + sub[1:]
+            paths[f"{item}/{sub}"] = {
+                "parameters": item_scope,
+                "get": _operation("get", kind, f"readCoreV1{suffix}{cap}", ref, smp=smp, params=[]),
+                "put": _operation(
+                    "put", kind, f"replaceCoreV1{suffix}{cap}", ref, smp=smp, params=_WRITE_PARAMS
+                ),
+                "patch": _operation(
+                    "patch", kind, f"patchCoreV1{suffix}{cap}", ref, smp=smp, params=_PATCH_PARAMS
+                ),
+            }
+    return paths
+
+
+@lru_cache(maxsize=2)
+def _document(smp: bool) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBE_VERSION},
+        "paths": _paths(smp),
+        "components": {"schemas": copy.deepcopy(_compiled())},
+    }
+
+
+# --- walking ----------------------------------------------------------------------------------
+
+
+def _resolve(schemas: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "allOf" in schema or "$ref" in schema:
+        ref = schema["allOf"][0]["$ref"] if "allOf" in schema else schema["$ref"]
+        schema = schemas[ref.removeprefix(REF)]
+    return schema
+
+
+@lru_cache(maxsize=16)
+def _list_semantics(kind: str) -> tuple[tuple[str, ListSemantics], ...]:
+    schemas = _compiled()
+    out: list[tuple[str, ListSemantics]] = []
+    _collect_lists(schemas, schemas[_full_name(kind)], "", out, depth=0)
+    return tuple(out)
+
+
+def _collect_lists(
+    schemas: dict[str, Any],
+    schema: dict[str, Any],
+    path: str,
+    out: list[tuple[str, ListSemantics]],
+    depth: int,
+) -> None:
+    if depth > 12:
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        at = f"{path}.{name}" if path else name
+        if prop.get("type") == "array":
+            out.append(
+                (
+                    at,
+                    ListSemantics(
+                        merge_key=prop.get("x-kubernetes-patch-merge-key"),
+                        strategy=prop.get("x-kubernetes-patch-strategy"),
+                        list_type=prop.get("x-kubernetes-list-type"),
+                        map_keys=tuple(prop.get("x-kubernetes-list-map-keys") or ()),
+                    ),
+                )
+            )
+            item = _resolve(schemas, prop["items"])
+            _collect_lists(schemas, item, at + "[*]", out, depth + 1)
+        elif "allOf" in prop:
+            _collect_lists(schemas, _resolve(schemas, prop), at, out, depth + 1)
+
+
+def _walk_unknown(
+    schemas: dict[str, Any], name_or_schema: Any, value: Any, path: str, found: list[str]
+) -> None:
+    schema = (
+        schemas[name_or_schema]
+        if isinstance(name_or_schema, str)
+        else _resolve(schemas, name_or_schema)
+    )
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        for key, item in value.items():
+            at = f"{path}.{key}" if path else key
+            if key not in props:
+                found.append(at)
+            else:
+                _walk_unknown(schemas, props[key], item, at, found)
+    elif isinstance(value, dict) and "additionalProperties" in schema:
+        for key, item in value.items():
+            _walk_unknown(schemas, schema["additionalProperties"], item, f"{path}[{key}]", found)
+    elif isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            _walk_unknown(schemas, schema["items"], item, f"{path}[{i}]", found)

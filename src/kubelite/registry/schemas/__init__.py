@@ -1,0 +1,1 @@
+"""Data for the registry's OpenAPI schemas (see ``kubelite.registry.pod_schema``)."""
