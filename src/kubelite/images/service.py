@@ -39,6 +39,7 @@ from kubelite.images.store import ImageStore
 from kubelite.settings import Settings
 
 ProgressFn = Callable[[PullProgress], None]
+ImageList = list[ImageInfo]  # spelled once: inside Images, ``list`` is the method
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class Images:
         digest = self.store.resolve(ref)
         return self.store.info(digest) if digest else None
 
-    def list(self) -> list[ImageInfo]:
+    def list(self) -> ImageList:
         return [self.store.info(d) for d in sorted(set(self.store.refs().values()))]
 
     async def remove(self, ref: str) -> None:
@@ -129,7 +130,7 @@ class Images:
 
     # -- beyond the Protocol ---------------------------------------------------------
 
-    async def load(self, archive: Path) -> list[ImageInfo]:
+    async def load(self, archive: Path) -> ImageList:
         """Load a ``docker save`` tarball or an OCI archive; returns the images named."""
         entries = await asyncio.to_thread(_archive_entries, archive)
         infos = []

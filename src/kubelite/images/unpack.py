@@ -71,9 +71,12 @@ def open_layer(blob: Path) -> Iterator[tarfile.TarFile]:
                 if proc.wait() not in (0, None) and proc.returncode != -13:
                     raise ImagePullFailed(f"zstd failed on layer {blob.name}")
             return
-        mode = "r|gz" if magic.startswith(_GZIP_MAGIC) else "r|"
-        with tarfile.open(fileobj=f, mode=mode) as tar:
-            yield tar
+        if magic.startswith(_GZIP_MAGIC):
+            with tarfile.open(fileobj=f, mode="r|gz") as tar:
+                yield tar
+        else:
+            with tarfile.open(fileobj=f, mode="r|") as tar:
+                yield tar
 
 
 def unpack_layer(blob: Path, dest: Path) -> UnpackStats:
