@@ -128,6 +128,11 @@ def openapi_v3_root() -> dict[str, Any]:
     return {"paths": {"api/v1": {"serverRelativeURL": url}}}
 
 
+def component_schemas() -> dict[str, dict[str, Any]]:
+    """Just ``components.schemas`` (full names → schema), to merge into another document."""
+    return copy.deepcopy(_compiled())
+
+
 def schema_name(kind: str) -> str:
     """``Pod`` → ``io.k8s.api.core.v1.Pod``."""
     return _full_name(kind)

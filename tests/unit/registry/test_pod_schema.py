@@ -9,6 +9,7 @@ import pytest
 
 from kubelite.registry.pod_schema import (
     ListSemantics,
+    component_schemas,
     list_semantics,
     merge_keys,
     openapi_v3_document,
@@ -191,3 +192,7 @@ def test_document_is_cached_but_callers_get_their_own_copy() -> None:
     doc = openapi_v3_document()
     doc["paths"].clear()
     assert openapi_v3_document()["paths"]
+
+
+def test_component_schemas_match_the_document() -> None:
+    assert component_schemas() == SCHEMAS

@@ -7,7 +7,8 @@ CORE_V1 = r"""
 # kubelite's OpenAPI source for the core/v1 kinds it serves. Read by kubelite.registry.pod_schema.
 #
 # Format (one definition per block):
-#   Name [gvk=Kind] [scalar=type] [format=f] [intorstring]   definition header, column 0
+#   Name [gvk=Kind] [object]                                  definition header, column 0;
+#                                                             "object" = free-form, no fields
 #     free text                                               the definition's description
 #     .field[!] type [attr=value ...]: description            "!" = required
 #         more description                                    (indented continuation lines)
