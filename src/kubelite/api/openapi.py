@@ -156,5 +156,19 @@ async def document_handler(request: web.Request) -> web.Response:
     raise not_found_path()
 
 
+def _pb_field(number: int, payload: bytes) -> bytes:
+    return bytes([(number << 3) | 2, len(payload)]) + payload
+
+
+# An OpenAPI v2 document with no definitions, in the protobuf form kubectl asks for: with it,
+# a manifest of an unknown kind fails at kubectl's resource mapping ("no matches for kind"),
+# as against a real server, instead of at the schema download.
+_EMPTY_V2 = _pb_field(1, b"2.0") + _pb_field(
+    2, _pb_field(1, b"Kubernetes") + _pb_field(2, b"v1.32.4")
+)
+
+
 async def v2(request: web.Request) -> web.Response:
-    raise not_found_path()
+    resp = web.Response(body=_EMPTY_V2)
+    resp.headers["Content-Type"] = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    return resp

@@ -193,6 +193,7 @@ PODS = PodKind(
     plural="pods",
     singular="pod",
     short_names=("po",),
+    tracks_generation=True,
     categories=("all",),
     description="A group of containers that share a network and storage and run on one node.",
     subresources=(

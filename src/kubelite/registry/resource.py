@@ -58,6 +58,7 @@ class Kind:
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
     label_name: bool = False  # names must be DNS-1123 labels (else subdomains)
+    tracks_generation: bool = False  # metadata.generation counts spec changes
     subresources: tuple[Subresource, ...] = ()
     description: str = ""
     fields: dict[str, Callable[[Obj], str]] = field(default_factory=dict)

@@ -24,11 +24,11 @@ def _fold(obj: Obj) -> None:
 class SecretKind(Kind):
     def prepare_create(self, obj: Obj) -> None:
         _fold(obj)
-        obj.setdefault("type", "Opaque")
+        obj["type"] = obj.get("type") or "Opaque"
 
     def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
         _fold(new)
-        new.setdefault("type", old.get("type", "Opaque"))
+        new["type"] = new.get("type") or old.get("type") or "Opaque"
 
     def validate(self, obj: Obj) -> list[FieldError]:
         errs = data_key_errors(obj.get("data"), "data")

@@ -95,6 +95,8 @@ class Registry:
         if kind.namespaced:
             await self._check_namespace(kind, md)
         m.stamp_new(md, self.clock.now())
+        if not kind.tracks_generation:
+            md.pop("generation", None)
         obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
         kind.prepare_create(obj)
         self._raise_invalid(
@@ -211,7 +213,7 @@ class Registry:
             if not md["finalizers"]:
                 md.pop("finalizers")
         kind.prepare_update(new, old, subresource)
-        if subresource == "" and kind.spec_changed(new, old):
+        if subresource == "" and kind.tracks_generation and kind.spec_changed(new, old):
             md["generation"] = int(old["metadata"].get("generation") or 1) + 1
         return new
 

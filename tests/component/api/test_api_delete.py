@@ -1,0 +1,87 @@
+"""Deletion: grace periods, finalizers, force, namespaces emptying out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp.test_utils import TestClient
+from tests.component.api.conftest import pod
+
+PODS = "/api/v1/namespaces/default/pods"
+
+
+async def bind(client: TestClient, name: str) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": name},
+        "target": {"kind": "Node", "name": "n1"},
+    }
+    r = await client.post(f"{PODS}/{name}/binding", json=body)
+    assert r.status == 201
+
+
+async def test_an_unbound_pod_is_deleted_at_once(client: TestClient) -> None:
+    await client.post(PODS, json=pod())
+    r = await client.delete(f"{PODS}/web")
+    body = await r.json()
+    assert r.status == 200 and body["status"] == "Success" and body["details"]["uid"]
+    assert (await client.get(f"{PODS}/web")).status == 404
+
+
+async def test_a_bound_pod_waits_out_its_grace_period(client: TestClient) -> None:
+    await client.post(PODS, json=pod())
+    await bind(client, "web")
+    r = await client.delete(f"{PODS}/web", json={"gracePeriodSeconds": 5})
+    body = await r.json()
+    assert r.status == 200 and body["kind"] == "Pod"
+    assert body["metadata"]["deletionGracePeriodSeconds"] == 5
+    assert body["metadata"]["deletionTimestamp"]
+    # a longer grace period never extends it; a shorter one shortens it
+    r = await client.delete(f"{PODS}/web?gracePeriodSeconds=30")
+    assert (await r.json())["metadata"]["deletionGracePeriodSeconds"] == 5
+    # the node agent finishes with grace 0
+    r = await client.delete(f"{PODS}/web", json={"gracePeriodSeconds": 0})
+    assert (await r.json())["status"] == "Success"
+    assert (await client.get(f"{PODS}/web")).status == 404
+
+
+async def test_finalizers_hold_a_deleted_pod_until_removed(client: TestClient) -> None:
+    p = pod()
+    p["metadata"]["finalizers"] = ["e2e.example.com/hold"]
+    await client.post(PODS, json=p)
+    r = await client.delete(f"{PODS}/web", json={"gracePeriodSeconds": 0})
+    assert (await r.json())["metadata"]["deletionTimestamp"]
+    assert (await client.get(f"{PODS}/web")).status == 200
+    patch = [{"op": "remove", "path": "/metadata/finalizers"}]
+    r = await client.patch(
+        f"{PODS}/web",
+        data=json.dumps(patch),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert r.status == 200
+    assert (await client.get(f"{PODS}/web")).status == 404
+
+
+async def test_delete_of_a_missing_pod_is_404(client: TestClient) -> None:
+    r = await client.delete(f"{PODS}/nope")
+    assert (r.status, (await r.json())["message"]) == (404, 'pods "nope" not found')
+
+
+async def test_deleting_a_namespace_empties_it_then_removes_it(client: TestClient) -> None:
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}
+    assert (await client.post("/api/v1/namespaces", json=ns)).status == 201
+    r = await client.get("/api/v1/namespaces/demo/serviceaccounts/default")
+    assert r.status == 200
+    await client.post("/api/v1/namespaces/demo/pods", json=pod())
+    r = await client.delete("/api/v1/namespaces/demo")
+    assert (await r.json())["status"]["phase"] == "Terminating"
+    r = await client.post("/api/v1/namespaces/demo/configmaps", json={"metadata": {"name": "c"}})
+    assert r.status == 403
+    for _ in range(100):
+        if (await client.get("/api/v1/namespaces/demo")).status == 404:
+            break
+        await asyncio.sleep(0.02)
+    assert (await client.get("/api/v1/namespaces/demo")).status == 404
+    assert (await client.get("/api/v1/namespaces/demo/pods/web")).status == 404
