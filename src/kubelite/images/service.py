@@ -13,6 +13,7 @@ writing blobs, and never deletes a layer under a mounted root filesystem.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import tarfile
@@ -21,14 +22,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite.images.gclock import CollectionGuard
 from kubelite.images.interface import (
     ImageError,
     ImageInfo,
     ImageNotFound,
     ImageNotPresent,
     ImagePullFailed,
+    ImageService,
     PullProgress,
     RegistryAuth,
+    RootfsProvider,
 )
 from kubelite.images.overlay import mounted_layers
 from kubelite.images.puller import Skopeo
@@ -65,10 +69,7 @@ class Images:
         self.rootfs = OverlayRootfs(store=self.store)
         self._inflight: dict[str, asyncio.Future[ImageInfo]] = {}
         self._layer_locks: dict[str, asyncio.Lock] = {}
-        self._gc = asyncio.Lock()
-        self._busy = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._guard = CollectionGuard(images_dir / "gc.lock")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Images:
@@ -135,6 +136,7 @@ class Images:
         entries = await asyncio.to_thread(_archive_entries, archive)
         infos = []
         async with self._pulling():
+            self.store.ensure()
             for transport_ref, names in entries:
                 layout = Path(tempfile.mkdtemp(dir=self.store.tmp, prefix="load-"))
                 try:
@@ -171,6 +173,7 @@ class Images:
         self, ref: Reference, auth: Sequence[RegistryAuth], progress: ProgressFn | None
     ) -> ImageInfo:
         async with self._pulling():
+            self.store.ensure()
             digest = await self._fetch(ref, auth, progress)
             await self._unpack_all(digest)
             self.store.tag([str(ref)], digest)
@@ -209,49 +212,20 @@ class Images:
             await asyncio.to_thread(self.store.unpack, digest)
 
     def _collect(self) -> tuple[int, int]:
+        """Runs only under the exclusive guard: no pull anywhere is using ``tmp/``."""
+        self.store.clear_scratch()
         return self.store.collect(mounted_layers(self.store.layers_dir))
 
-    def _pulling(self) -> _Busy:
-        return _Busy(self)
+    def _pulling(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._guard.writing()
 
-    def _collecting(self) -> _Collecting:
-        return _Collecting(self)
-
-
-class _Busy:
-    """Marks a pull or load in progress; waits while a collection runs."""
-
-    def __init__(self, images: Images) -> None:
-        self.images = images
-
-    async def __aenter__(self) -> None:
-        async with self.images._gc:
-            self.images.store.ensure()
-            self.images._busy += 1
-            self.images._idle.clear()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.images._busy -= 1
-        if self.images._busy == 0:
-            self.images._idle.set()
+    def _collecting(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._guard.collecting()
 
 
-class _Collecting:
-    """Exclusive: waits for pulls to finish and keeps new ones out."""
-
-    def __init__(self, images: Images) -> None:
-        self.images = images
-
-    async def __aenter__(self) -> None:
-        await self.images._gc.acquire()
-        try:
-            await self.images._idle.wait()
-        except BaseException:
-            self.images._gc.release()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.images._gc.release()
+def _conforms(images: Images) -> tuple[ImageService, RootfsProvider]:
+    """Never called: mypy checks here that Images and OverlayRootfs meet the contracts."""
+    return images, images.rootfs
 
 
 def _pull_error(ref: Reference, failures: list[ImageError]) -> ImageError:

@@ -213,6 +213,12 @@ class ImageStore:
 
     # -- garbage collection ----------------------------------------------------------
 
+    def clear_scratch(self) -> None:
+        """Delete leftovers of interrupted pulls and unpacks (call with no pull running)."""
+        for entry in os.scandir(self.tmp) if self.tmp.is_dir() else ():
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
     def referenced(self) -> tuple[set[str], set[str]]:
         """(blob digests, layer digests) reachable from a name."""
         blobs: set[str] = set()
