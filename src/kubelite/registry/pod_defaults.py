@@ -196,10 +196,10 @@ def _default_volume(volume: dict[str, Any]) -> None:
         _default_downward_items(downward.get("items"))
     projected = volume.get("projected")
     if isinstance(projected, dict):
-        for source in _dicts(projected.get("sources")):
-            if isinstance(source.get("downwardAPI"), dict):
-                _default_downward_items(source["downwardAPI"].get("items"))
-            token = source.get("serviceAccountToken")
+        for projection in _dicts(projected.get("sources")):
+            if isinstance(projection.get("downwardAPI"), dict):
+                _default_downward_items(projection["downwardAPI"].get("items"))
+            token = projection.get("serviceAccountToken")
             if isinstance(token, dict):
                 token.setdefault("expirationSeconds", 3600)
 

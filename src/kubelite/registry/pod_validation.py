@@ -39,9 +39,14 @@ from kubelite.registry.meta_validation import (
     validate_object_meta,
     validate_object_meta_update,
 )
-from kubelite.registry.volume_validation import validate_volumes
+from kubelite.registry.volume_validation import not_found, validate_volumes
 
-__all__ = ["ValidationOptions", "validate_pod", "validate_pod_update"]
+__all__ = [
+    "ValidationOptions",
+    "validate_ephemeral_containers_update",
+    "validate_pod",
+    "validate_pod_update",
+]
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]  # VAL-7, in the API server's order
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -56,6 +61,28 @@ UPDATABLE_FIELDS_MESSAGE = (  # VAL-20
     "(allow it to be set to 1 if it was previously negative)"
 )
 _DEFAULT_OPTIONS = ValidationOptions()
+# VAL-21: what an ephemeral container may set; anything else "cannot be set".
+EPHEMERAL_ALLOWED = frozenset(
+    {
+        "name",
+        "image",
+        "command",
+        "args",
+        "workingDir",
+        "env",
+        "envFrom",
+        "volumeMounts",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "imagePullPolicy",
+        "securityContext",
+        "stdin",
+        "stdinOnce",
+        "tty",
+        "targetContainerName",
+    }
+)
+EPHEMERAL_FORBIDDEN = "cannot be set for an Ephemeral Container"
 
 
 def validate_pod(
@@ -97,6 +124,42 @@ def validate_pod_update(
     return errs
 
 
+def validate_ephemeral_containers_update(
+    new: dict[str, Any],
+    old: dict[str, Any],
+    *,
+    options: ValidationOptions = _DEFAULT_OPTIONS,
+) -> list[FieldError]:
+    """The ``ephemeralcontainers`` subresource (VAL-21): only ephemeral containers may be added;
+    existing ones stay exactly as they are, and the rest of the spec is unchanged."""
+    new_spec, old_spec = new.get("spec"), old.get("spec")
+    if not isinstance(new_spec, dict) or not isinstance(old_spec, dict):
+        return [required("spec")]
+    volumes, _ = validate_volumes(new_spec.get("volumes"))
+    ctx = PodContext(
+        volumes=volumes,
+        grace_period=_int_or_none(new_spec.get("terminationGracePeriodSeconds")),
+        options=options,
+    )
+    errs = _validate_ephemeral_containers(new_spec, ctx)
+    new_by_name = {c.get("name"): c for c in _dicts(new_spec.get("ephemeralContainers"))}
+    for i, kept in enumerate(_dicts(old_spec.get("ephemeralContainers"))):
+        name = kept.get("name")
+        if name not in new_by_name:
+            detail = f"existing ephemeral containers {json.dumps(name)} may not be removed"
+            errs.append(forbidden("spec.ephemeralContainers", detail))
+        elif new_by_name[name] != kept:
+            diff = "\n".join(_diff(f"spec.ephemeralContainers[{i}]", kept, new_by_name[name]))
+            detail = f"existing ephemeral containers {json.dumps(name)} may not be changed\n{diff}"
+            errs.append(forbidden(f"spec.ephemeralContainers[{i}]", detail))
+    rest_new = {k: v for k, v in new_spec.items() if k != "ephemeralContainers"}
+    rest_old = {k: v for k, v in old_spec.items() if k != "ephemeralContainers"}
+    if rest_new != rest_old:
+        diff = "\n".join(_diff("spec", rest_old, rest_new))
+        errs.append(forbidden("spec", f"{UPDATABLE_FIELDS_MESSAGE}\n{diff}"))
+    return errs
+
+
 # --- spec -------------------------------------------------------------------------------------
 
 
@@ -108,7 +171,7 @@ def _validate_spec(spec: dict[str, Any], options: ValidationOptions) -> list[Fie
         options=options,
     )
     errs += _validate_app_containers(spec.get("containers"), ctx)
-    app_names = {c.get("name") for c in _dicts(spec.get("containers")) if c.get("name")}
+    app_names = {str(c["name"]) for c in _dicts(spec.get("containers")) if c.get("name")}
     errs += _validate_init_containers(spec.get("initContainers"), app_names, ctx)
     errs += _validate_restart_policy(spec.get("restartPolicy"))
     errs += _validate_dns_policy(spec)
@@ -183,6 +246,33 @@ def _validate_init_containers(
     return errs
 
 
+def _validate_ephemeral_containers(spec: dict[str, Any], ctx: PodContext) -> list[FieldError]:
+    errs: list[FieldError] = []
+    targets = {
+        str(c.get("name"))
+        for key in ("containers", "initContainers")
+        for c in _dicts(spec.get(key))
+    }
+    names = set(targets)
+    for i, c in enumerate(_dicts(spec.get("ephemeralContainers"))):
+        path = f"spec.ephemeralContainers[{i}]"
+        errs += validate_container_common(c, path, ctx)
+        name = c.get("name") or ""
+        if name in names:
+            errs.append(duplicate(f"{path}.name", name))
+        names.add(name)
+        target = c.get("targetContainerName")
+        if target and target not in targets:
+            errs.append(not_found(f"{path}.targetContainerName", target))
+        for field in sorted(set(c) - EPHEMERAL_ALLOWED):
+            if c[field] not in (None, [], {}):
+                errs.append(forbidden(f"{path}.{field}", EPHEMERAL_FORBIDDEN))
+        for j, mount in enumerate(_dicts(c.get("volumeMounts"))):
+            if mount.get("subPath"):
+                errs.append(forbidden(f"{path}.volumeMounts[{j}].subPath", EPHEMERAL_FORBIDDEN))
+    return errs
+
+
 def _host_port_conflicts(containers: Any, path: str, first_index: int = 0) -> list[FieldError]:
     errs: list[FieldError] = []
     seen: set[str] = set()
@@ -243,28 +333,30 @@ def _validate_deadline(deadline: Any) -> list[FieldError]:
 
 
 def _validate_host_network(spec: dict[str, Any]) -> list[FieldError]:
-    """VAL-12: with hostNetwork, hostPort (defaulted from it) must equal containerPort."""
+    """VAL-12: with hostNetwork, an app container's hostPort (defaulted from containerPort) must
+    equal its containerPort. Reported at ``hostPort``, as the API server does since v1.28."""
     if spec.get("hostNetwork") is not True:
         return []
     errs: list[FieldError] = []
-    for key in ("containers", "initContainers"):
-        for i, c in enumerate(_dicts(spec.get(key))):
-            for k, port in enumerate(_dicts(c.get("ports"))):
-                if port.get("hostPort") != port.get("containerPort"):
-                    errs.append(
-                        invalid(
-                            f"spec.{key}[{i}].ports[{k}].containerPort",
-                            port.get("containerPort"),
-                            "must match `hostPort` when `hostNetwork` is true",
-                        )
+    for i, c in enumerate(_dicts(spec.get("containers"))):
+        for k, port in enumerate(_dicts(c.get("ports"))):
+            if port.get("hostPort") != port.get("containerPort"):
+                errs.append(
+                    invalid(
+                        f"spec.containers[{i}].ports[{k}].hostPort",
+                        port.get("hostPort", 0),
+                        "must match `containerPort` when `hostNetwork` is true",
                     )
+                )
     return errs
 
 
 def _validate_process_namespace(spec: dict[str, Any]) -> list[FieldError]:
-    if spec.get("shareProcessNamespace") is True and spec.get("hostPID") is True:  # VAL-18
+    # VAL-18. The API server keeps both flags in its internal securityContext and reports the
+    # error there: spec.securityContext.shareProcessNamespace (the spec text omits that level).
+    if spec.get("shareProcessNamespace") is True and spec.get("hostPID") is True:
         detail = "ShareProcessNamespace and HostPID cannot both be enabled"
-        return [invalid("spec.shareProcessNamespace", True, detail)]
+        return [invalid("spec.securityContext.shareProcessNamespace", True, detail)]
     return []
 
 

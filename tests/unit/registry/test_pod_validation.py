@@ -16,6 +16,7 @@ from kubelite.model.fielderrors import FieldError
 from kubelite.registry.pod_defaults import default_pod
 from kubelite.registry.pod_validation import (
     ValidationOptions,
+    validate_ephemeral_containers_update,
     validate_pod,
     validate_pod_update,
 )
@@ -374,8 +375,8 @@ CASES: list[tuple[str, Callable[[Pod], Any], list[str]]] = [
             app(p).update(ports=[{"containerPort": 80, "hostPort": 81}]),
         ),
         [
-            "spec.containers[0].ports[0].containerPort: Invalid value: 80: "
-            "must match `hostPort` when `hostNetwork` is true"
+            "spec.containers[0].ports[0].hostPort: Invalid value: 81: "
+            "must match `containerPort` when `hostNetwork` is true"
         ],
     ),
     # VAL-13
@@ -579,7 +580,7 @@ CASES: list[tuple[str, Callable[[Pod], Any], list[str]]] = [
         "VAL-18 shareProcessNamespace with hostPID",
         lambda p: p["spec"].update(shareProcessNamespace=True, hostPID=True),
         [
-            "spec.shareProcessNamespace: Invalid value: true: "
+            "spec.securityContext.shareProcessNamespace: Invalid value: true: "
             "ShareProcessNamespace and HostPID cannot both be enabled"
         ],
     ),
@@ -806,3 +807,71 @@ def test_val_20_negative_grace_may_become_one() -> None:
     new = copy.deepcopy(old)
     new["spec"]["terminationGracePeriodSeconds"] = 1
     assert validate_pod_update(new, old) == []
+
+
+# --- VAL-21 ephemeral containers (the ephemeralcontainers subresource) ---------------------------
+
+
+def with_debug(pod: Pod, **fields: Any) -> Pod:
+    new = copy.deepcopy(pod)
+    debug = {"name": "debug", "image": "busybox:1.36", **fields}
+    new["spec"].setdefault("ephemeralContainers", []).append(debug)
+    return default_pod(new)
+
+
+def test_val_21_adding_an_ephemeral_container() -> None:
+    old = default_pod(base())
+    assert (
+        validate_ephemeral_containers_update(with_debug(old, targetContainerName="app"), old) == []
+    )
+
+
+def test_val_21_ephemeral_container_rules() -> None:
+    old = default_pod(base())
+    new = with_debug(
+        old,
+        name="app",
+        targetContainerName="nope",
+        ports=[{"containerPort": 80}],
+        readinessProbe={"exec": {"command": ["true"]}},
+        volumeMounts=[{"name": "data", "mountPath": "/d", "subPath": "x"}],
+    )
+    assert messages(validate_ephemeral_containers_update(new, old)) == [
+        'spec.ephemeralContainers[0].name: Duplicate value: "app"',
+        'spec.ephemeralContainers[0].targetContainerName: Not found: "nope"',
+        "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container",
+        "spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral "
+        "Container",
+        "spec.ephemeralContainers[0].volumeMounts[0].subPath: Forbidden: cannot be set for an "
+        "Ephemeral Container",
+    ]
+
+
+def test_val_21_existing_ephemeral_containers_are_frozen() -> None:
+    old = with_debug(default_pod(base()))
+    new = copy.deepcopy(old)
+    new["spec"]["ephemeralContainers"][0]["image"] = "busybox:1.37"
+    errs = messages(validate_ephemeral_containers_update(new, old))
+    assert [e.split("\n")[0] for e in errs] == [
+        'spec.ephemeralContainers[0]: Forbidden: existing ephemeral containers "debug" may not '
+        "be changed"
+    ]
+    new["spec"]["ephemeralContainers"] = []
+    assert messages(validate_ephemeral_containers_update(new, old)) == [
+        'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debug" may not be '
+        "removed"
+    ]
+
+
+def test_val_21_the_subresource_changes_nothing_else() -> None:
+    old = default_pod(base())
+    new = with_debug(old)
+    new["spec"]["containers"][0]["image"] = "busybox:1.37"
+    errs = messages(validate_ephemeral_containers_update(new, old))
+    assert len(errs) == 1 and errs[0].startswith("spec: Forbidden: pod updates may not change")
+
+
+def test_val_20_regular_updates_cannot_add_ephemeral_containers() -> None:
+    old = default_pod(base())
+    errs = messages(validate_pod_update(with_debug(old), old))
+    assert len(errs) == 1 and errs[0].startswith("spec: Forbidden: pod updates may not change")
