@@ -103,7 +103,7 @@ class _Extractor:
     def __init__(self, root: Path) -> None:
         self.root = str(root)
         self.dirs: set[str] = {""}  # relative dirs verified to be real directories
-        self.dir_meta: list[tuple[str, int, float]] = []  # applied last: mode, mtime
+        self.dir_meta: list[tuple[tuple[str, ...], int, float]] = []  # applied last
         self.entries = 0
         self.bytes = 0
 
@@ -111,10 +111,33 @@ class _Extractor:
         for member in tar:
             self.entries += 1
             self.extract(tar, member)
-        for path, mode, mtime in reversed(self.dir_meta):
-            os.chmod(path, mode)
-            os.utime(path, (mtime, mtime))
+        for parts, mode, mtime in reversed(self.dir_meta):
+            # Deferred, so re-walk without following: the directory (or a parent) may
+            # have been replaced by a symlink since it was created.
+            fd = self.open_dir(parts)
+            if fd is None:
+                continue
+            try:
+                os.fchmod(fd, mode)
+                os.utime(fd, (mtime, mtime))
+            finally:
+                os.close(fd)
         return UnpackStats(self.entries, self.bytes)
+
+    def open_dir(self, parts: tuple[str, ...]) -> int | None:
+        """An fd for the directory ``parts`` under the root, never following a symlink;
+        None if the path is no longer a directory chain."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.root, flags)
+        for comp in parts:
+            try:
+                nxt = os.open(comp, flags, dir_fd=fd)
+            except OSError:
+                os.close(fd)
+                return None
+            os.close(fd)
+            fd = nxt
+        return fd
 
     def parent(self, parts: tuple[str, ...], *, create: bool) -> str:
         """The absolute parent directory of ``parts``, walked without following symlinks."""
@@ -173,7 +196,7 @@ class _Extractor:
                 os.mkdir(path, 0o700)
             self.dirs.add(rel)
             os.lchown(path, m.uid, m.gid)
-            self.dir_meta.append((path, m.mode & 0o7777, m.mtime))
+            self.dir_meta.append((parts, m.mode & 0o7777, m.mtime))
             self.xattrs(path, m)
             return
         if m.isreg():

@@ -148,6 +148,25 @@ def test_a_file_replacing_a_symlink_does_not_write_through_it(world: dict[str, P
     assert (world["layer"] / "s").read_bytes() == b"new"
 
 
+def test_a_directory_later_replaced_by_a_symlink_is_not_chmodded_through_it(
+    world: dict[str, Path],
+) -> None:
+    world["outside"].chmod(0o700)
+    blob = make_layer(
+        world["tmp"] / "blob",
+        [
+            member("d", tarfile.DIRTYPE, mode=0o777),
+            member("p/q", tarfile.DIRTYPE, mode=0o777),
+            member("d", tarfile.SYMTYPE, linkname=str(world["outside"])),
+            member("p", tarfile.SYMTYPE, linkname=str(world["tmp"])),
+        ],
+    )
+    unpack_layer(blob, world["layer"])
+    assert stat.S_IMODE(world["outside"].stat().st_mode) == 0o700
+    assert stat.S_IMODE(world["tmp"].stat().st_mode) != 0o777
+    assert (world["layer"] / "d").is_symlink()
+
+
 def test_symlinks_pointing_anywhere_are_kept_as_links(world: dict[str, Path]) -> None:
     blob = make_layer(
         world["tmp"] / "blob", [member("bin/sh", tarfile.SYMTYPE, linkname="/bin/busybox")]
