@@ -113,7 +113,8 @@ PodSpec
       containers can mount, each under a unique name.
 
 Container
-  A single application container that you want to run within a pod.
+  One process to run in the pod: its image, command, environment, ports, resources, probes and
+  lifecycle hooks.
   .args string[] list=atomic: Arguments passed to the entrypoint. Replace the image's CMD.
       $(VAR) references to the container's environment are expanded; $$ gives a literal $.
   .command string[] list=atomic: The entrypoint, run without a shell. Replaces the image's
