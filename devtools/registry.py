@@ -129,6 +129,11 @@ def start(directory: Path, port: int | None = None, *, detach: bool = False) -> 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise RuntimeError(f"127.0.0.1:{port} is already in use") from e
     config = directory / "config.yml"
     config.write_text(CONFIG_TEMPLATE.format(root=directory / "data", port=port))
     with open(directory / "registry.log", "ab") as log:
@@ -142,6 +147,10 @@ def start(directory: Path, port: int | None = None, *, detach: bool = False) -> 
     reg = LocalRegistry(pid=proc.pid, port=port, directory=directory, process=proc)
     try:
         wait_ready(reg.address, proc=proc)
+    except RuntimeError as e:
+        reg.stop()
+        tail = reg.log.read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"{e}; its log ends with: {' | '.join(tail)}") from None
     except BaseException:
         reg.stop()
         raise
