@@ -161,6 +161,8 @@ def _default_probe(probe: dict[str, Any]) -> None:
             probe[field] = value
     if isinstance(probe.get("httpGet"), dict):
         _default_http_get(probe["httpGet"])
+    if isinstance(probe.get("grpc"), dict):
+        probe["grpc"].setdefault("service", "")  # PR-3: unset means the whole server
 
 
 def _default_http_get(action: dict[str, Any]) -> None:

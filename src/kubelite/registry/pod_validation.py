@@ -39,6 +39,7 @@ from kubelite.registry.meta_validation import (
     validate_object_meta,
     validate_object_meta_update,
 )
+from kubelite.registry.pod_defaults import default_pod
 from kubelite.registry.volume_validation import not_found, validate_volumes
 
 __all__ = [
@@ -111,7 +112,13 @@ def validate_pod_update(
     options: ValidationOptions = _DEFAULT_OPTIONS,
     include_metadata: bool = False,
 ) -> list[FieldError]:
-    """Update validation: the new spec must be valid and differ only where VAL-20 allows."""
+    """Update validation: the new spec must be valid and differ only where VAL-20 allows.
+
+    Both objects are compared in defaulted form (``default_pod`` is idempotent), as the API
+    server defaults every request body on decode; a PUT that leaves out defaulted fields is
+    therefore not a change. The caller should still store ``default_pod(new)``.
+    """
+    new, old = default_pod(new), default_pod(old)
     errs: list[FieldError] = []
     if include_metadata:
         errs += validate_object_meta(new.get("metadata"), namespaced=True)

@@ -208,3 +208,10 @@ def test_prepare_for_create_resets_status_to_pending() -> None:
     p = pod()
     p["status"] = {"phase": "Running", "podIP": "10.0.0.1"}
     assert prepare_pod_for_create(p)["status"] == {"phase": "Pending"}
+
+
+def test_grpc_probe_service_defaults_to_empty() -> None:
+    p = pod()
+    p["spec"]["containers"][0]["readinessProbe"] = {"grpc": {"port": 9090}}
+    probe = default_pod(p)["spec"]["containers"][0]["readinessProbe"]
+    assert probe["grpc"] == {"port": 9090, "service": ""}

@@ -875,3 +875,10 @@ def test_val_20_regular_updates_cannot_add_ephemeral_containers() -> None:
     old = default_pod(base())
     errs = messages(validate_pod_update(with_debug(old), old))
     assert len(errs) == 1 and errs[0].startswith("spec: Forbidden: pod updates may not change")
+
+
+def test_val_20_a_put_without_the_defaulted_fields_is_not_a_change() -> None:
+    old = default_pod(base())
+    new = base()
+    new["spec"]["containers"][0]["image"] = "busybox:1.37"
+    assert validate_pod_update(new, old) == []
