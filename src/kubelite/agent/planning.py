@@ -12,7 +12,9 @@ then for app containers (spec order).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kubelite.agent import eventtext, labels
 from kubelite.agent.actions import (
@@ -231,7 +233,7 @@ def _terminate(
 
 
 def plan_pod(
-    pod: PodSpec,
+    pod: PodSpec | Mapping[str, Any],
     observed: ObservedPod,
     probes: ProbeResults,
     backoff: BackoffState,
@@ -243,6 +245,7 @@ def plan_pod(
 ) -> PodPlan:
     """One sync's decisions. ``phase`` is the phase ``pod_status`` just computed (SYNC-2);
     ``grace_override`` is the deletion grace seen so far or an eviction's (TERM-1)."""
+    pod = pod if isinstance(pod, PodSpec) else PodSpec.of(pod)
     if pod.being_deleted:
         return _terminate(pod, observed, backoff, grace_override, "pod deleted")
     if phase in TERMINAL_PHASES:

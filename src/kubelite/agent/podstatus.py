@@ -34,7 +34,7 @@ from kubelite.agent.phase import (
 )
 from kubelite.agent.planning import sandbox_needed
 from kubelite.agent.probestate import ProbeResults
-from kubelite.model.pod import PodSpec, format_time, parse_time
+from kubelite.model.pod import PodSpec, RestartPolicy, format_time, parse_time
 from kubelite.model.resources import qos_class
 
 
@@ -127,13 +127,14 @@ def _conditions(
 
 
 def pod_status(
-    pod: PodSpec,
+    pod: PodSpec | Mapping[str, Any],
     observed: ObservedPod,
     probes: ProbeResults,
     facts: StatusFacts,
     now: float,
 ) -> dict[str, Any]:
     """The whole API ``status`` of the pod (PH-*, CO-*, CS-*, PH-7, QOS-1)."""
+    pod = pod if isinstance(pod, PodSpec) else PodSpec.of(pod)
     previous = facts.previous
     cfacts = ContainerFacts(
         previous={
@@ -179,3 +180,29 @@ def _addresses(status: dict[str, Any], observed: ObservedPod, facts: StatusFacts
     if ip:
         status["podIP"] = ip
         status["podIPs"] = [{"ip": ip}]
+
+
+def _terminated_names(statuses: Any) -> dict[str, Mapping[str, Any]]:
+    return {str(s.get("name")): s for s in statuses or () if "terminated" in s.get("state", {})}
+
+
+def illegal_transition(pod: PodSpec, old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """SC-14: under Never/OnFailure a terminated container may not leave that state (OnFailure
+    lets a failed one restart); sidecars are exempt. Returns the refusal text, or None."""
+    if pod.restart_policy is RestartPolicy.ALWAYS:
+        return None
+    on_failure = pod.restart_policy is RestartPolicy.ON_FAILURE
+    sidecars = {c.name for c in pod.sidecars}
+    for key in ("containerStatuses", "initContainerStatuses"):
+        before = _terminated_names(old.get(key))
+        for st in new.get(key) or ():
+            name = str(st.get("name"))
+            was = before.get(name)
+            if was is None or name in sidecars or "terminated" in st.get("state", {}):
+                continue
+            if on_failure and was["state"]["terminated"].get("exitCode", 0) != 0:
+                continue
+            return (
+                f"terminated container {name} attempted illegal transition to non-terminated state"
+            )
+    return None
