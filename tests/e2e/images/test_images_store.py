@@ -64,7 +64,7 @@ async def test_a_rootfs_is_writable_and_its_writes_go_with_it(
         assert (merged2 / "bin/busybox").exists()  # the image's layer was never touched
     finally:
         await rootfs.unmount_rootfs(c2)
-    assert elapsed < 0.05  # the budget is 10 ms; generous here for loaded CI machines
+    assert elapsed < 0.25  # budget 10 ms (bench/images.py); slack here for loaded machines
 
 
 async def test_image_config_and_id_need_the_image_in_the_store(images: Images) -> None:
