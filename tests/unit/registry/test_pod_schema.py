@@ -21,7 +21,7 @@ from kubelite.registry.pod_schema import (
 
 DOC = openapi_v3_document("api/v1")
 SCHEMAS: dict[str, Any] = DOC["components"]["schemas"]
-KINDS = ["Pod", "ConfigMap", "Secret", "Namespace", "Event"]
+KINDS = ["Pod", "ConfigMap", "Secret", "Namespace", "Event", "Node", "ServiceAccount"]
 
 
 def refs(node: Any) -> list[str]:

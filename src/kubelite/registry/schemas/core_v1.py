@@ -783,6 +783,118 @@ ObjectReference
   .resourceVersion string: The version of the object that was meant.
   .uid string: UID of the object.
 
+Node gvk=Node
+  A machine that runs pods. kubelite serves exactly one.
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "Node".
+  .metadata meta.ObjectMeta: Name, labels and other identifying data.
+  .spec NodeSpec: How the node should be treated by the scheduler.
+  .status NodeStatus: What the node agent last reported about the node.
+
+NodeList gvk=NodeList
+  A page of Nodes.
+  .apiVersion string: Schema version of this object.
+  .items! Node[]: The Nodes.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+
+NodeSpec
+  Scheduling-related settings of a node.
+  .configSource object: Deprecated dynamic configuration source; ignored.
+  .externalID string: Deprecated; ignored.
+  .podCIDR string: Address range assigned to pods on this node.
+  .podCIDRs string[] strategy=merge list=set: Address ranges assigned to pods, one per IP
+      family.
+  .providerID string: Identifier of the node at its infrastructure provider.
+  .taints Taint[] list=atomic: Taints that keep pods without a matching toleration away.
+  .unschedulable boolean: If true, no new pods are placed on the node.
+
+Taint
+  A mark on a node that repels pods which do not tolerate it.
+  .effect! string enum=NoExecute,NoSchedule,PreferNoSchedule: What happens to pods that do not
+      tolerate the taint.
+  .key! string: Key of the taint.
+  .timeAdded Time: When a NoExecute taint was added.
+  .value string: Value of the taint.
+
+NodeStatus
+  The observed state of a node.
+  .addresses NodeAddress[] key=type strategy=merge list=map keys=type: Addresses the node can
+      be reached at.
+  .allocatable map[Quantity]: Resources available to pods after system reservations.
+  .capacity map[Quantity]: Total resources of the node.
+  .conditions NodeCondition[] key=type strategy=merge list=map keys=type: Current conditions,
+      such as Ready.
+  .config object: Status of dynamic configuration; unused.
+  .daemonEndpoints NodeDaemonEndpoints: Ports of the daemons running on the node.
+  .features object: Optional features the node supports.
+  .images ContainerImage[] list=atomic: Images present on the node.
+  .nodeInfo NodeSystemInfo: Versions and identifiers of the node's software.
+  .phase string: Deprecated lifecycle phase; unset.
+  .runtimeHandlers object: Runtime handlers the container runtime offers.
+  .volumesAttached object: Volumes attached to the node.
+  .volumesInUse string[] list=atomic: Volumes in use on the node.
+
+NodeAddress
+  One address of a node.
+  .address! string: The address.
+  .type! string: Kind of address, such as InternalIP or Hostname.
+
+NodeCondition
+  One condition of a node.
+  .lastHeartbeatTime Time: When the condition was last reported.
+  .lastTransitionTime Time: When the status last changed.
+  .message string: Human-readable detail.
+  .reason string: Machine-readable reason.
+  .status! string: "True", "False" or "Unknown".
+  .type! string: Condition type, such as Ready or MemoryPressure.
+
+NodeDaemonEndpoints
+  Ports of the daemons on a node.
+  .kubeletEndpoint DaemonEndpoint: Where the node agent serves its API.
+
+DaemonEndpoint
+  A daemon's port.
+  .Port! integer: The port number.
+
+ContainerImage
+  An image stored on a node.
+  .names string[] list=atomic: References the image is known by.
+  .sizeBytes int64: Size of the image.
+
+NodeSystemInfo
+  Versions and identifiers reported by a node.
+  .architecture! string: CPU architecture, such as amd64.
+  .bootID! string: Identifier of the current boot.
+  .containerRuntimeVersion! string: Name and version of the container runtime.
+  .kernelVersion! string: Kernel release.
+  .kubeProxyVersion! string: Deprecated; may be empty.
+  .kubeletVersion! string: Version of the node agent.
+  .machineID! string: Machine identifier.
+  .operatingSystem! string: Operating system, such as linux.
+  .osImage! string: Operating system distribution and release.
+  .swap object: Swap memory information.
+  .systemUUID! string: System UUID.
+
+ServiceAccount gvk=ServiceAccount
+  An identity for processes that run in pods.
+  .apiVersion string: Schema version of this object; "v1".
+  .automountServiceAccountToken boolean: Whether pods using this account get an API token
+      mounted by default.
+  .imagePullSecrets LocalObjectReference[] list=atomic: Registry credentials added to pods that
+      use this account.
+  .kind string: Type name of this object; "ServiceAccount".
+  .metadata meta.ObjectMeta: Name, namespace, labels and other identifying data.
+  .secrets ObjectReference[] key=name strategy=merge list=map keys=name: Secrets pods using
+      this account may use.
+
+ServiceAccountList gvk=ServiceAccountList
+  A page of ServiceAccounts.
+  .apiVersion string: Schema version of this object.
+  .items! ServiceAccount[]: The ServiceAccounts.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+
 meta.ObjectMeta
   Metadata every persisted object has.
   .annotations map[string]: Free-form key/value data for tools; not used for selection.

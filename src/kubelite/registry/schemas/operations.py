@@ -20,6 +20,8 @@ RESOURCES: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("secrets", "Secret", True, ()),
     ("events", "Event", True, ()),
     ("namespaces", "Namespace", False, ("status",)),
+    ("nodes", "Node", False, ("status",)),
+    ("serviceaccounts", "ServiceAccount", True, ()),
 )
 
 
