@@ -9,8 +9,6 @@ Deliberately left out (notes for the API and agent engineers):
 * the service-account token volume (``kube-api-access-*`` projected volume and its mounts) that the
   ServiceAccount admission plugin injects: kubelite has no token issuer, so adding it would only
   produce mounts that cannot be served;
-* ``status.qosClass``: computed by ``kubelite.model`` once a resources module exists (QOS-1);
-  until then the agent reports it;
 * canonical re-spelling of quantities (``0.5`` → ``500m``), which is a serialization concern.
 """
 
@@ -18,6 +16,9 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+
+from kubelite.model.quantity import QuantityError
+from kubelite.model.resources import qos_class
 
 # PR-3: probe numbers; 0 or unset becomes the default.
 PROBE_DEFAULTS: dict[str, int] = {
@@ -48,9 +49,18 @@ def default_pod(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def prepare_pod_for_create(pod: dict[str, Any]) -> dict[str, Any]:
-    """``default_pod`` plus the create-time status reset: a new Pod is ``Pending``."""
+    """``default_pod`` plus the create-time status: ``Pending``, with the QoS class (QOS-1),
+    which the API server computes once and keeps. A quantity too broken to classify leaves
+    ``qosClass`` out; validation then rejects the pod anyway."""
     out = default_pod(pod)
-    out["status"] = {"phase": "Pending"}
+    status: dict[str, Any] = {"phase": "Pending"}
+    spec = out.get("spec")
+    if isinstance(spec, dict):
+        try:
+            status["qosClass"] = qos_class(spec)
+        except (QuantityError, TypeError, AttributeError):
+            pass
+    out["status"] = status
     return out
 
 

@@ -207,7 +207,21 @@ def test_default_pod_is_pure_and_idempotent() -> None:
 def test_prepare_for_create_resets_status_to_pending() -> None:
     p = pod()
     p["status"] = {"phase": "Running", "podIP": "10.0.0.1"}
-    assert prepare_pod_for_create(p)["status"] == {"phase": "Pending"}
+    assert prepare_pod_for_create(p)["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+@pytest.mark.parametrize(
+    ("resources", "qos"),
+    [
+        ({"limits": {"cpu": "1", "memory": "64Mi"}}, "Guaranteed"),  # RES-1: limits only
+        ({"requests": {"cpu": "100m"}}, "Burstable"),
+        ({"requests": {"cpu": "bogus"}}, None),
+    ],
+)
+def test_prepare_for_create_sets_the_qos_class(resources: dict[str, Any], qos: str | None) -> None:
+    p = pod()
+    p["spec"]["containers"][0]["resources"] = resources
+    assert prepare_pod_for_create(p)["status"].get("qosClass") == qos
 
 
 def test_grpc_probe_service_defaults_to_empty() -> None:
