@@ -39,12 +39,12 @@ def _empty() -> Mapping[str, Any]:
 class ContainerFacts:
     """What the status needs beyond the runtime snapshot."""
 
-    previous: Mapping[str, Mapping[str, Any]] = field(
-        default_factory=_empty
-    )  # previous API statuses by name
-    start_failures: Mapping[str, StartFailure] = field(
-        default_factory=_empty
-    )  # by container name (CS-3)
+    # previous API statuses by name
+    previous: Mapping[str, Mapping[str, Any]] = field(default_factory=_empty)
+    # last failed start by container name (CS-3)
+    start_failures: Mapping[str, StartFailure] = field(default_factory=_empty)
+    # containers whose postStart hook is still running (HK-2)
+    in_post_start: frozenset[str] = frozenset()
     termination_messages: Mapping[str, str] = field(
         default_factory=_empty
     )  # by container ID (TM-2 text)
@@ -176,6 +176,18 @@ def _apply_start_failure(
     st["state"] = {"waiting": waiting}
 
 
+def _hold_during_post_start(
+    pod: PodSpec, spec: ContainerSpec, facts: ContainerFacts, st: Status
+) -> None:
+    """HK-2: until postStart returns, the sync has not ended and the API still shows the state
+    written before it (a new container is not reported running before its hook is done)."""
+    previous = facts.previous.get(spec.name)
+    before = dict((previous or {}).get("state") or {})
+    st["state"] = before if before and "running" not in before else default_waiting(pod)
+    if previous and previous.get("lastState"):
+        st["lastState"] = dict(previous["lastState"])
+
+
 def container_status(
     pod: PodSpec,
     spec: ContainerSpec,
@@ -186,6 +198,8 @@ def container_status(
     """One entry of initContainerStatuses/containerStatuses (CS-1..CS-7)."""
     st = _base(pod, spec, observed, facts)
     _apply_start_failure(pod, spec, observed, facts, st)
+    if spec.name in facts.in_post_start:
+        _hold_during_post_start(pod, spec, facts, st)
     newest = observed.newest(spec.name)
     running = "running" in st["state"] and newest is not None
     started = running and newest is not None and is_started(spec, newest, probes)

@@ -189,3 +189,26 @@ POST_START_KILL_MESSAGE = "FailedPostStartHook"  # HK-3
 
 def _restart_suffix(message: str, restart: bool) -> str:
     return f"{message}, will be restarted" if restart else message
+
+
+# ------------------------------------------------- hook failure details (HK-5..HK-7, HK-3)
+
+
+def exec_hook_failed(argv: list[str], c: ContainerSpec, pod: PodSpec, err: str, output: str) -> str:
+    """HK-7: the detailed message recorded as ``PostStartHookError`` (argv printed Go style)."""
+    return (
+        f'Exec lifecycle hook ([{" ".join(argv)}]) for Container "{c.name}" in Pod '
+        f'"{pod.full_name}" failed - error: {err}, message: "{output}"'
+    )
+
+
+def http_hook_failed(path: str, c: ContainerSpec, pod: PodSpec, err: str) -> str:
+    """HK-6: any HTTP answer is a success; only transport errors give this message."""
+    return (
+        f'HTTP lifecycle hook ({path}) for Container "{c.name}" in Pod "{pod.full_name}" '
+        f"failed - error: {err}"
+    )
+
+
+SLEEP_HOOK_CUT_SHORT = "container terminated before sleep hook finished"  # HK-5
+TCP_HOOK_ERROR = "invalid handler"  # HK-1: tcpSocket hooks always fail

@@ -208,6 +208,17 @@ class _Starts:
         self.resync = remaining if self.resync is None else min(self.resync, remaining)
 
 
+SYNC_PERIOD = 60.0  # SYNC-1: the per-pod timer after a clean sync …
+ERROR_PERIOD = 10.0  # … and after a sync that ended in an error (back-off counts, BO-6)
+JITTER = 0.5  # periods stretch by up to half
+
+
+def resync_interval(plan: PodPlan, *, failed: bool, jitter: float) -> float:
+    """SYNC-1 / BO-6: when to sync again with no other trigger; ``jitter`` is in [0, 1)."""
+    base = ERROR_PERIOD if failed or plan.resync_after is not None else SYNC_PERIOD
+    return base * (1.0 + JITTER * jitter)
+
+
 def backoff_message(pod: PodSpec, spec: ContainerSpec, delay: float) -> str:
     """BO-5: ``back-off 10s restarting failed container=<c> pod=<pod>_<ns>(<uid>)``."""
     return (

@@ -46,15 +46,14 @@ def _empty() -> Mapping[str, Any]:
 class StatusFacts:
     """What ``pod_status`` needs besides the spec, the snapshot and the probe results."""
 
-    previous: Mapping[str, Any] = field(
-        default_factory=_empty
-    )  # the pod's current API status (CS-2, PH-2, CO-1)
-    start_failures: Mapping[str, StartFailure] = field(
-        default_factory=_empty
-    )  # last failed start by name (CS-3)
-    termination_messages: Mapping[str, str] = field(
-        default_factory=_empty
-    )  # by container ID, read per TM-2
+    # the pod's current API status (CS-2, PH-2, CO-1)
+    previous: Mapping[str, Any] = field(default_factory=_empty)
+    # last failed start by container name (CS-3); the executor's "reason cache"
+    start_failures: Mapping[str, StartFailure] = field(default_factory=_empty)
+    # termination-message text by container ID, as read per TM-2 (see termmessage)
+    termination_messages: Mapping[str, str] = field(default_factory=_empty)
+    # containers whose postStart hook is still running (HK-2)
+    in_post_start: frozenset[str] = frozenset()
     # The kubelet has stopped every container for deletion or completion (PH-1 4e, TERM-4).
     terminal: bool = False
     host_ip: str = ""
@@ -144,6 +143,7 @@ def pod_status(
         },
         start_failures=facts.start_failures,
         termination_messages=facts.termination_messages,
+        in_post_start=facts.in_post_start,
         message_limit=message_limit(pod),
     )
     inits = init_container_statuses(pod, observed, probes, cfacts)
