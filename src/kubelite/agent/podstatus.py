@@ -166,17 +166,21 @@ def pod_status(
         status["reason"] = reason
     if message:
         status["message"] = message
-    _addresses(status, observed, facts)
+    _addresses(status, observed, facts, host_network=pod.host_network)
     return status
 
 
-def _addresses(status: dict[str, Any], observed: ObservedPod, facts: StatusFacts) -> None:
+def _addresses(
+    status: dict[str, Any], observed: ObservedPod, facts: StatusFacts, *, host_network: bool
+) -> None:
     """PH-7: hostIP always; podIP once the sandbox exists (the node IP for hostNetwork)."""
     if facts.host_ip:
         status["hostIP"] = facts.host_ip
         status["hostIPs"] = [{"ip": facts.host_ip}]
     sandbox = observed.newest_sandbox
     ip = facts.pod_ip or (sandbox.ip if sandbox is not None and sandbox.ip else "")
+    if not ip and host_network and sandbox is not None:
+        ip = facts.host_ip
     if ip:
         status["podIP"] = ip
         status["podIPs"] = [{"ip": ip}]

@@ -118,3 +118,11 @@ def test_sc13_a_burstable_sidecar_is_never_likelier_to_be_oom_killed_than_an_app
     )
     node = 4 * 2**30
     assert oom_score_adj(raw["spec"], "proxy", node) <= oom_score_adj(raw["spec"], "app", node)
+
+
+def test_ph7_a_host_network_pod_uses_the_node_ip_once_its_sandbox_exists() -> None:
+    spec = pod([c("app")], hostNetwork=True)
+    facts = StatusFacts(host_ip="192.168.1.2")
+    assert "podIP" not in pod_status(spec, ObservedPod(), ProbeResults(), facts, T0)
+    st = pod_status(spec, observed(), ProbeResults(), facts, T0)
+    assert st["podIP"] == "192.168.1.2"
