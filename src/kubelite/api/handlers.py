@@ -173,7 +173,7 @@ async def delete(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
     _name_required(t)
     opts, dry = await delete_options(request)
     result = await ctx.registry.delete(t.kind, t.namespace, t.name, opts, dry_run=dry)
-    if not result.removed:
+    if not result.removed or t.kind.returns_deleted_object:
         return _render(ctx, request, t.kind, result.object)
     md = result.object.get("metadata", {})
     details = {"name": t.name, "kind": t.kind.plural, "uid": md.get("uid", "")}

@@ -115,7 +115,7 @@ def pod_summary(pod: Obj, now: float) -> tuple[str, str, str]:
     pod_row = _optional("kubelite.model.podprint", "pod_row")
     if pod_row is not None:
         row = pod_row(pod, now)
-        return str(row["ready"]), str(row["status"]), str(row["restarts"])
+        return str(row.ready), str(row.status), str(row.restarts)
     return _fallback_summary(pod)
 
 
@@ -194,6 +194,7 @@ PODS = PodKind(
     singular="pod",
     short_names=("po",),
     tracks_generation=True,
+    returns_deleted_object=True,
     categories=("all",),
     description="A group of containers that share a network and storage and run on one node.",
     subresources=(

@@ -59,6 +59,7 @@ class Kind:
     verbs: tuple[str, ...] = ALL_VERBS
     label_name: bool = False  # names must be DNS-1123 labels (else subdomains)
     tracks_generation: bool = False  # metadata.generation counts spec changes
+    returns_deleted_object: bool = False  # DELETE answers the object, not a Status
     subresources: tuple[Subresource, ...] = ()
     description: str = ""
     fields: dict[str, Callable[[Obj], str]] = field(default_factory=dict)

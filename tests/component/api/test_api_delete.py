@@ -26,7 +26,7 @@ async def test_an_unbound_pod_is_deleted_at_once(client: TestClient) -> None:
     await client.post(PODS, json=pod())
     r = await client.delete(f"{PODS}/web")
     body = await r.json()
-    assert r.status == 200 and body["status"] == "Success" and body["details"]["uid"]
+    assert r.status == 200 and body["kind"] == "Pod" and body["metadata"]["uid"]
     assert (await client.get(f"{PODS}/web")).status == 404
 
 
@@ -43,7 +43,7 @@ async def test_a_bound_pod_waits_out_its_grace_period(client: TestClient) -> Non
     assert (await r.json())["metadata"]["deletionGracePeriodSeconds"] == 5
     # the node agent finishes with grace 0
     r = await client.delete(f"{PODS}/web", json={"gracePeriodSeconds": 0})
-    assert (await r.json())["status"] == "Success"
+    assert (await r.json())["kind"] == "Pod"
     assert (await client.get(f"{PODS}/web")).status == 404
 
 
