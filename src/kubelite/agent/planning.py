@@ -77,6 +77,14 @@ def _kill_pod(pod: PodSpec, observed: ObservedPod, why: str, grace: int | None) 
     return KillPod(why=why, stops=kill_pod_stops(pod, pairs, grace), sandbox_ids=ordered)
 
 
+def termination_plan(
+    pod: PodSpec, observed: ObservedPod, grace: int | None = None
+) -> tuple[StopContainer, ...]:
+    """SC-11 / TERM-2: every running container's stop, with whom it waits for; the same stops
+    a KillPod carries. ``grace`` overrides each container's (deletion, eviction: TERM-1)."""
+    return kill_pod_stops(pod, _running_pairs(pod, observed), grace)
+
+
 @dataclass(slots=True)
 class _Draft:
     """The decisions of SYNC-3 before back-off checks turn starts into actions."""

@@ -93,3 +93,16 @@ def test_term1_deletion_grace_defaults_to_tgps_and_takes_the_smallest_seen() -> 
     assert deletion_grace(spec) == 30
     assert deletion_grace(spec, previous=10) == 10
     assert deletion_grace(pod([c("app")], deleted=T0, deletion_grace=0)) == 1
+
+
+def test_sc11_termination_plan_lists_every_running_container_with_its_waits() -> None:
+    from tests.unit.agent.builders import exited, observed
+
+    from kubelite.agent.planning import termination_plan
+
+    obs = observed(running(TL4, "s1"), exited(TL4, "s2", 0), running(TL4, "app"))
+    stops = termination_plan(TL4, obs, grace=30)
+    assert [(s.name, s.wait_for, s.grace_seconds, s.pre_stop) for s in stops] == [
+        ("s1", ("app",), 30, True),
+        ("app", (), 30, True),
+    ]
