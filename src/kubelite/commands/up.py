@@ -20,6 +20,7 @@ from pathlib import Path
 from kubelite.api.pki import ensure_pki
 from kubelite.api.server import ApiServer
 from kubelite.commands.kubeconfig import DEFAULT_PORT, render
+from kubelite.scheduler import Scheduler
 from kubelite.settings import Settings
 from kubelite.store.sqlite import SqliteStore
 
@@ -61,6 +62,7 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await server.start()
+    scheduler = asyncio.create_task(Scheduler(registry=server.registry).run(), name="scheduler")
     try:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
         if args.kubeconfig_out:
@@ -73,6 +75,9 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"point kubectl at it: {hint}", flush=True)
         await stop.wait()
     finally:
+        scheduler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler
         await server.stop()
         with contextlib.suppress(Exception):
             await server.store.close()

@@ -41,8 +41,14 @@ class PodKind(Kind):
 
     def prepare_create(self, obj: Obj) -> None:
         obj.setdefault("spec", {})
-        _apply_defaults(obj)
-        obj["status"] = {"phase": "Pending", **_qos(obj)}
+        prepare = _optional("kubelite.registry.pod_defaults", "prepare_pod_for_create")
+        if prepare is not None and isinstance(obj.get("spec"), dict):
+            prepared = prepare(obj)
+            obj.clear()
+            obj.update(prepared)
+        else:
+            _apply_defaults(obj)
+            obj["status"] = {"phase": "Pending"}
 
     def validate(self, obj: Obj) -> list[FieldError]:
         validate_pod = _optional("kubelite.registry.pod_validation", "validate_pod")
@@ -146,16 +152,6 @@ def _apply_defaults(pod: Obj) -> None:
         defaulted = default_pod(pod)
         pod.clear()
         pod.update(defaulted)
-
-
-def _qos(pod: Obj) -> dict[str, str]:
-    qos = _optional("kubelite.model.qos", "qos_class")
-    if qos is None:
-        return {}
-    try:
-        return {"qosClass": str(qos(pod))}
-    except Exception:  # a defaulting gap must not fail the create
-        return {}
 
 
 def _minimal_validation(pod: Obj) -> list[FieldError]:
