@@ -133,3 +133,10 @@ def deadline_exceeded(pod: PodSpec, start_time: float | None, now: float) -> boo
     """PH-4 / INIT-13: activeDeadlineSeconds counts from status.startTime."""
     deadline = pod.active_deadline_seconds
     return deadline is not None and start_time is not None and now - start_time >= deadline
+
+
+def deadline_at(pod: PodSpec, start_time: float | None) -> float | None:
+    """PH-4: when the active deadline runs out, so the pod worker can sync at that moment."""
+    if pod.active_deadline_seconds is None or start_time is None:
+        return None
+    return start_time + pod.active_deadline_seconds

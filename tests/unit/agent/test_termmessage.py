@@ -7,7 +7,7 @@ from tests.unit.agent.builders import T0, c, pod, pod_dict, sidecar
 from kubelite.agent import termmessage as tm
 from kubelite.agent.backoff import BackoffState
 from kubelite.agent.observed import ObservedPod
-from kubelite.agent.phase import deadline_exceeded
+from kubelite.agent.phase import deadline_at, deadline_exceeded
 from kubelite.agent.planning import plan_pod
 from kubelite.agent.podstatus import StatusFacts, illegal_transition, pod_status
 from kubelite.agent.probestate import ProbeResults
@@ -91,6 +91,8 @@ def test_init13_the_active_deadline_counts_from_start_time_including_init_time()
     assert not deadline_exceeded(spec, T0, T0 + 29)
     assert deadline_exceeded(spec, T0, T0 + 30)
     assert not deadline_exceeded(spec, None, T0 + 30)
+    assert deadline_at(spec, T0) == T0 + 30
+    assert deadline_at(pod([c("app")]), T0) is None
 
 
 def test_plan_pod_and_pod_status_also_take_the_pod_as_a_plain_dict() -> None:
