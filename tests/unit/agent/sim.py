@@ -28,6 +28,7 @@ from kubelite.agent.planning import plan_pod
 from kubelite.agent.podstatus import StatusFacts, pod_status
 from kubelite.agent.probestate import ProbeResults, Result
 from kubelite.model.pod import PodSpec, ProbeType
+from kubelite.model.podprint import pod_row
 from kubelite.runtime.interface import ContainerState, ContainerStatus, SandboxStatus
 
 
@@ -74,6 +75,11 @@ class Sim:
     def condition(self, type_: str) -> tuple[str, str]:
         c = next(c for c in self.previous["conditions"] if c["type"] == type_)
         return c["status"], c.get("reason", "")
+
+    def kubectl(self, now: float) -> str:
+        """``READY STATUS RESTARTS`` as ``kubectl get pods`` prints them (model.podprint, KC-*)."""
+        row = pod_row({**self.spec.raw, "status": self.previous}, now)
+        return f"{row.ready} {row.status} {row.restarts}"
 
     def newest(self, name: str) -> ContainerStatus:
         found = self.observed().newest(name)

@@ -40,10 +40,12 @@ def test_tl1_init_failure_under_never() -> None:
     assert sim.condition("Ready") == ("False", "ContainersNotReady")
     assert sim.condition("PodScheduled") == ("True", "")
     assert sim.state("init-a") == sim.state("app") == ("waiting", "PodInitializing")
+    assert sim.kubectl(T) == "0/1 Init:0/1 0"
 
     assert describe(sim.sync(T)) == ["create sandbox 0", "start init-a #None"]  # step 2
     assert sim.condition("PodReadyToStartContainers") == ("True", "")
     assert sim.state("init-a") == ("running", "")
+    assert sim.kubectl(T) == "0/1 Init:0/1 0"
 
     sim.exit("init-a", 1, T + 2)  # step 3
     plan = sim.sync(T + 3)
@@ -55,6 +57,7 @@ def test_tl1_init_failure_under_never() -> None:
     assert sim.condition("Ready") == ("False", "PodFailed")
     assert sim.condition("Initialized")[0] == "False"
     assert sim.condition("PodReadyToStartContainers") == ("False", "")
+    assert sim.kubectl(T + 3) == "0/1 Init:Error 0"
     assert sim.sync(T + 4).finished
 
 
@@ -67,6 +70,7 @@ def test_tl1_step4_init_failure_under_onfailure_crash_loops_while_pending() -> N
     assert describe(sim.sync(T + 4)) == ["prune init-a-0", "back-off init-a 10s"]  # INIT-12
     assert sim.state("init-a") == ("waiting", "CrashLoopBackOff")
     assert sim.container("init-a")["restartCount"] == 1
+    assert sim.kubectl(T + 4) == "0/1 Init:CrashLoopBackOff 1 (1s ago)"
     assert sim.previous["phase"] == "Pending"
     assert describe(sim.sync(T + 13)) == ["start init-a #2"]
     assert sim.previous["phase"] == "Pending"
@@ -83,12 +87,14 @@ def test_tl2_init_sidecar_with_startup_probe_and_app() -> None:
     sim = Sim(spec)
     sim.sync(T)
     assert sim.previous["phase"] == "Pending" and sim.state("setup") == ("running", "")  # 1
+    assert sim.kubectl(T) == "0/2 Init:0/2 0"
 
     sim.exit("setup", 0, T + 3)  # 2
     assert describe(sim.sync(T + 4)) == ["start proxy #None"]
     assert sim.container("setup")["ready"] is True
     assert sim.container("proxy")["started"] is False
     assert sim.previous["phase"] == "Pending"
+    assert sim.kubectl(T + 4) == "0/2 Init:1/2 0"
     assert describe(sim.sync(T + 5)) == []  # the startup probe has not passed
 
     sim.probes[("proxy-0", ProbeType.STARTUP)] = Result.SUCCESS  # 3
@@ -96,13 +102,16 @@ def test_tl2_init_sidecar_with_startup_probe_and_app() -> None:
     assert (sim.container("proxy")["started"], sim.container("proxy")["ready"]) == (True, True)
     assert sim.condition("Initialized") == ("True", "")
     assert st["phase"] == "Pending"
+    assert sim.kubectl(T + 6) == "1/2 PodInitializing 0"
     assert describe(sim.sync(T + 7)) == ["start app #None"]
 
     assert sim.previous["phase"] == "Running"  # 4
     assert sim.condition("ContainersReady") == ("False", "ContainersNotReady")
+    assert sim.kubectl(T + 7) == "1/2 Running 0"
 
     sim.probes[("app-0", ProbeType.READINESS)] = Result.SUCCESS  # 5
     sim.status(T + 8)
+    assert sim.kubectl(T + 8) == "2/2 Running 0"
     assert sim.condition("ContainersReady") == ("True", "")
     assert sim.condition("Ready") == ("True", "")
 
@@ -117,6 +126,7 @@ def test_tl2_init_sidecar_with_startup_probe_and_app() -> None:
     assert sim.state("proxy") == ("waiting", "CrashLoopBackOff")
     assert sim.previous["phase"] == "Running"
     assert sim.state("app") == ("running", "")
+    assert sim.kubectl(T + 103) == "1/2 Init:CrashLoopBackOff 1 (1s ago)"
 
 
 # --------------------------------------------------------------------------------- TL-3
@@ -128,6 +138,7 @@ def _job(policy: str) -> Sim:
     assert describe(sim.sync(T + 1)) == ["start job #None"]
     assert sim.previous["phase"] == "Running"
     assert sim.condition("Ready") == ("True", "")
+    assert sim.kubectl(T + 1) == "2/2 Running 0"
     return sim
 
 
@@ -136,6 +147,7 @@ def test_tl3_job_with_a_sidecar_under_never_succeeds() -> None:
     sim.exit("job", 0, T + 5)
     assert sim.status(T + 5)["phase"] == "Running"  # step 2: the sidecar still runs
     assert sim.state("job") == ("terminated", "Completed")
+    assert sim.kubectl(T + 5) == "1/2 Completed 0"
     plan = sim.sync(T + 6)  # step 3: SC-10
     kill = plan.actions[0]
     assert isinstance(kill, KillPod)
@@ -148,6 +160,7 @@ def test_tl3_job_with_a_sidecar_under_never_succeeds() -> None:
     assert sim.condition("ContainersReady") == ("False", "PodCompleted")
     assert sim.condition("Ready") == ("False", "PodCompleted")
     assert sim.condition("PodReadyToStartContainers") == ("False", "")
+    assert sim.kubectl(T + 6) == "0/2 Completed 0"
     assert sim.sync(T + 7).finished
 
 
@@ -157,6 +170,7 @@ def test_tl3_step5_job_exit_1_under_never_fails() -> None:
     sim.sync(T + 6)
     assert sim.previous["phase"] == "Failed"
     assert sim.state("job") == ("terminated", "Error")
+    assert sim.kubectl(T + 6) == "0/2 Error 0"
 
 
 def test_tl3_step5_job_exit_1_under_onfailure_restarts_the_job_and_keeps_the_sidecar() -> None:
@@ -185,6 +199,8 @@ def test_tl4_deletion_with_two_sidecars_and_prestop_hooks() -> None:
     )
     sim.spec = deleted
     t0 = T + 10
+    sim.status(t0)
+    assert sim.kubectl(t0) == "3/3 Terminating 0"  # KC-2 step 6, before anything stopped
     plan = sim.sync(t0)
     kill = plan.actions[0]
     assert isinstance(kill, KillPod)
@@ -232,12 +248,16 @@ def test_tl5_crash_loop_back_off_sequence() -> None:
     sim = Sim(pod([c("app")]))
     sim.sync(T)
     assert sim.state("app") == ("running", "")
+    assert sim.kubectl(T) == "1/1 Running 0"
     sim.exit("app", 1, T + 0.1)
     assert sim.status(T + 0.1)["phase"] == "Running"
     assert sim.state("app") == ("terminated", "Error")
+    assert sim.kubectl(T + 0.1) == "0/1 Error 0"
     assert describe(sim.sync(T + 1.1)) == ["start app #1"]  # no record: at once
+    assert sim.kubectl(T + 1.1) == "1/1 Running 1 (1s ago)"
     sim.exit("app", 1, T + 1.2)
     assert describe(sim.sync(T + 2.2)) == ["back-off app 10s"]
+    assert sim.kubectl(T + 2.2) == "0/1 CrashLoopBackOff 1 (1s ago)"
     assert sim.state("app") == ("waiting", "CrashLoopBackOff")
     assert sim.container("app")["state"]["waiting"]["message"] == (
         "back-off 10s restarting failed container=app pod=p_ns(uid-1)"
@@ -325,6 +345,7 @@ def test_tl7_image_pull_failure_and_pull_back_off() -> None:
     sim = Sim(spec, start_errors={"app": StartFailure("ErrImagePull", err)})
     sim.sync(T)  # step 1
     assert sim.state("app") == ("waiting", "ErrImagePull")
+    assert sim.kubectl(T) == "0/1 ErrImagePull 0"
     assert [
         e.message
         for e in (
@@ -345,6 +366,7 @@ def test_tl7_image_pull_failure_and_pull_back_off() -> None:
     assert sim.container("app")["state"] == {
         "waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "nope:1"'}
     }
+    assert sim.kubectl(T + 5) == "0/1 ImagePullBackOff 0"
     assert (
         eventtext.pull_backoff(app).type,
         eventtext.failed(app, "ImagePullBackOff").message,
@@ -391,7 +413,9 @@ def test_tl8_post_start_failure_is_restarted_like_a_crash() -> None:
     assert sim.container("app")["state"] == {
         "waiting": {"reason": "PostStartHookError", "message": detail}
     }
+    assert sim.kubectl(T + 1) == "0/1 PostStartHookError 0"
     assert describe(sim.sync(T + 1)) == ["start app #1"]  # first failure: at once
     hook_fails(T + 1)
     assert describe(sim.sync(T + 2)) == ["back-off app 10s"]
     assert sim.state("app") == ("waiting", "CrashLoopBackOff")
+    assert sim.kubectl(T + 2) == "0/1 CrashLoopBackOff 1 (1s ago)"
