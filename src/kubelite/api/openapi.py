@@ -6,7 +6,8 @@ Per group-version, every kind gets get/list/create/replace/patch/delete operatio
 (kubectl stops at the first PATCH op it finds for a kind). The request body content types
 deliberately leave out strategic-merge-patch, so client-side apply computes its patches from
 kubectl's compiled-in types rather than from our partial schemas. Schemas and their field
-descriptions come from ``openapi_schemas``. ``/openapi/v2`` is a 404: kubectl then uses v3.
+descriptions come from ``registry.pod_schema`` for api/v1 and from
+``openapi_schemas`` for the other groups. ``/openapi/v2`` is an empty document.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aiohttp import web
 from kubelite.api.errors import not_found_path
 from kubelite.api.openapi_schemas import schemas_for
 from kubelite.api.respond import json_response
-from kubelite.registry import catalog
+from kubelite.registry import catalog, pod_schema
 from kubelite.registry.resource import Kind
 
 
@@ -137,9 +138,17 @@ def _versions() -> list[tuple[str, str]]:
     return out
 
 
+@cache
+def _core_document() -> bytes:
+    """api/v1 comes from the registry's schema module (full core/v1 schemas)."""
+    return json.dumps(pod_schema.openapi_v3_document("api/v1"), separators=(",", ":")).encode()
+
+
 async def root(request: web.Request) -> web.Response:
-    paths = {}
+    paths = dict(pod_schema.openapi_v3_root()["paths"])
     for group, version in _versions():
+        if not group:
+            continue
         digest = hashlib.sha256(document(group, version)).hexdigest()[:16].upper()
         gv = _gv_path(group, version)
         paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest}"}
@@ -148,6 +157,10 @@ async def root(request: web.Request) -> web.Response:
 
 async def document_handler(request: web.Request) -> web.Response:
     path = request.match_info["path"].strip("/")
+    if path == "api/v1":
+        resp = web.Response(body=_core_document())
+        resp.headers["Content-Type"] = "application/json"
+        return resp
     for group, version in _versions():
         if path == _gv_path(group, version):
             resp = web.Response(body=document(group, version))

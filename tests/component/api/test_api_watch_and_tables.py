@@ -113,3 +113,6 @@ async def test_openapi_v3_advertises_field_validation_on_every_patch(client: Tes
         assert "application/strategic-merge-patch+json" not in op["requestBody"]["content"]
     container = doc["components"]["schemas"]["io.k8s.api.core.v1.Container"]
     assert container["properties"]["image"]["description"]
+    lease_url = root["paths"]["apis/coordination.k8s.io/v1"]["serverRelativeURL"]
+    lease_doc = await (await client.get(lease_url)).json()
+    assert "io.k8s.api.coordination.v1.Lease" in lease_doc["components"]["schemas"]
