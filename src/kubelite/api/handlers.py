@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelite.api import apply, params, tables
+from kubelite.api import apply, fieldvalidation, params, tables
 from kubelite.api.bodies import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -87,6 +87,7 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
     if t.all_namespaces:
         raise method_not_allowed("POST", t.kind.plural)
     obj = await read_object(request)
+    fieldvalidation.check(request, t.kind, obj)
     created = await ctx.registry.create(
         t.kind, t.namespace, obj, dry_run=params.dry_run(request.query)
     )
@@ -97,6 +98,7 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
 async def update(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
     _name_required(t)
     obj = await read_object(request)
+    fieldvalidation.check(request, t.kind, obj)
     updated = await ctx.registry.update(
         t.kind,
         t.namespace,
@@ -131,12 +133,15 @@ async def patch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamR
         manager = request.query.get("fieldManager", "")
         if not manager:
             raise bad_request("PATCH requests with an apply patch must set fieldManager")
+        if isinstance(body, dict):
+            fieldvalidation.check(request, t.kind, body)
         result, created = await apply.server_side_apply(
             ctx.registry, t, body, force=params.flag(request.query, "force"), dry_run=dry
         )
         return _render(ctx, request, t.kind, result, 201 if created else 200)
     current = await ctx.registry.get(t.kind, t.namespace, t.name)
     new = patched(current, patch_type, body)
+    fieldvalidation.check(request, t.kind, new, baseline=current)
     new.setdefault("metadata", {})
     if not isinstance(new["metadata"], dict):
         raise bad_request("metadata must be an object")

@@ -22,6 +22,7 @@ from kubelite.api import discovery, handlers, openapi, subresources, watch
 from kubelite.api.auth import make_auth_middleware
 from kubelite.api.context import CONTEXT, ApiContext
 from kubelite.api.errors import ApiError, method_not_allowed
+from kubelite.api.fieldvalidation import add_warning_headers
 from kubelite.api.params import flag
 from kubelite.api.paths import parse
 from kubelite.api.respond import error_response
@@ -42,7 +43,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def status_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        resp = await handler(request)
+        if not resp.prepared:
+            add_warning_headers(request, resp)
+        return resp
     except (ApiError, KubeliteError) as exc:
         return error_response(exc)
     except web.HTTPException as exc:

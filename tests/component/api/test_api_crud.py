@@ -157,3 +157,22 @@ async def test_server_side_apply_creates_then_merges(client: TestClient) -> None
     r = await client.patch(url, data=json.dumps(applied), headers=headers)
     assert r.status == 200
     assert (await r.json())["metadata"]["labels"]["extra"] == "1"
+
+
+async def test_field_validation_strict_warn_ignore(client: TestClient) -> None:
+    bad = pod("fv")
+    bad["spec"]["foo"] = 1
+    r = await client.post(f"{PODS}?fieldValidation=Strict", json=bad)
+    body = await r.json()
+    assert r.status == 400
+    assert body["message"] == (
+        'Pod in version "v1" cannot be handled as a Pod: strict decoding error: '
+        'unknown field "spec.foo"'
+    )
+    r = await client.post(f"{PODS}?fieldValidation=Warn", json=bad)
+    assert r.status == 201
+    assert r.headers.getall("Warning") == ['299 - "unknown field \\"spec.foo\\""']
+    assert "foo" not in (await r.json())["spec"]
+    bad["metadata"]["name"] = "fv2"
+    r = await client.post(f"{PODS}?fieldValidation=Ignore", json=bad)
+    assert r.status == 201 and "Warning" not in r.headers

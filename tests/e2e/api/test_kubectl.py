@@ -73,6 +73,13 @@ def test_create_and_errors(server: Server) -> None:
         "apply", "-f", "-", input="apiVersion: v1\nkind: Foo\nmetadata:\n  name: x\n"
     )
     assert 'no matches for kind "Foo" in version "v1"' in r.stderr
+    r = server.kubectl("create", "-f", "-", input=manifest("foo") + "  foo: 1\n")
+    assert r.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": Pod in version "v1" '
+        'cannot be handled as a Pod: strict decoding error: unknown field "spec.foo"'
+    )
+    r = server.kubectl("create", "--validate=warn", "-f", "-", input=manifest("foo") + "  foo: 1\n")
+    assert 'Warning: unknown field "spec.foo"' in r.stderr and "pod/foo created" in r.stdout
     r = server.kubectl("apply", "-f", "-", input="a: [\n")
     assert r.returncode == 1 and "error converting YAML to JSON" in r.stderr
 
