@@ -185,6 +185,18 @@ class FakeRuntime:
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def container_named(
+        self, name: str, *, pod: str | None = None, attempt: int | None = None
+    ) -> ContainerStatus:
+        """The newest container called ``name`` (optionally of one pod / attempt)."""
+        for c in reversed(self.containers.values()):
+            sb = self.sandboxes.get(c.status.sandbox_id)
+            if c.status.name != name or (attempt is not None and c.status.attempt != attempt):
+                continue
+            if pod is None or (sb is not None and sb.config.pod_name == pod):
+                return c.status
+        raise NotFound(f"no container named {name}")
+
     async def crash(self, container_id: str, exit_code: int = 1, *, oom: bool = False) -> None:
         """Make a running container exit now, as if its process died."""
         c = self._container(container_id)
@@ -220,7 +232,7 @@ class FakeRuntime:
             ready=True,
             created_at=self.clock.now(),
             ip=None,
-            netns_path=f"/var/run/netns/fake-{sid[:12]}",
+            netns_path=f"fake-netns/{sid[:12]}"  # not a real path: nothing to enter,
             labels=dict(config.labels),
         )
         self.sandboxes[sid] = _Sandbox(status=status, config=config)

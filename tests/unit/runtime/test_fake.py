@@ -259,3 +259,12 @@ async def test_close_cancels_pending_exits(clock: ManualClock) -> None:
     fake.script("app", runs=100.0)
     await start(fake)
     await fake.close()  # the autouse fixture fails the test if a timer task is left
+
+
+async def test_the_newest_container_can_be_found_by_name(fake: FakeRuntime) -> None:
+    _, first = await start(fake, attempt=0)
+    _, second = await start(fake, attempt=1)
+    assert fake.container_named("app").id == second
+    assert fake.container_named("app", attempt=0, pod="web").id == first
+    with pytest.raises(NotFound):
+        fake.container_named("app", pod="other")
