@@ -1,0 +1,295 @@
+"""Containers: create (bundle), start (conmon + runc), stop, remove, and their status.
+
+A container's folder ``<runtime_dir>/containers/<id>`` holds its record, ``config.json``,
+the rootfs the RootfsProvider mounted, and conmon's files. Status is derived from recorded
+facts and from what conmon wrote (``exit``, ``oom``), so it reads the same after a restart of
+kubelite. ``runc create`` runs at start time, as containerd does, so a process that cannot be
+executed ends as reason StartError with exit code 128 (TERM-3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from kubelite.clock import Clock
+from kubelite.images.interface import ImageError, RootfsProvider
+from kubelite.runtime import bundle, conmon, namespaces, ocispec, users
+from kubelite.runtime.cgroups import PodCgroups
+from kubelite.runtime.interface import (
+    ContainerConfig,
+    ContainerState,
+    ContainerStatus,
+    CreateContainerError,
+    EventKind,
+    NotFound,
+    RuntimeError_,
+    StartContainerError,
+)
+from kubelite.runtime.runc_cli import Runc
+from kubelite.runtime.sandbox import Sandboxes
+from kubelite.runtime.state import ContainerRecord, load, new_id, save, write_json
+from kubelite.runtime.volumes import read_manifest
+
+EventSink = Callable[[EventKind, str, str], None]
+_RUNC_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
+
+
+def _runc_message(text: str) -> str:
+    """runc logs ``time=… level=error msg="…"``; keep the message only."""
+    found = _RUNC_MSG.findall(text)
+    return found[-1].replace('\\"', '"') if found else text.strip()
+
+
+class Containers:
+    def __init__(
+        self,
+        *,
+        runtime_dir: Path,
+        pods_dir: Path,
+        runc: Runc,
+        rootfs: RootfsProvider,
+        cgroups: PodCgroups,
+        sandboxes: Sandboxes,
+        clock: Clock,
+        on_event: EventSink,
+    ) -> None:
+        self.root = runtime_dir / "containers"
+        self.exit_dir = runtime_dir / "exits"
+        self.socket_dir = runtime_dir / "s"
+        self.pods_dir = pods_dir
+        self.runc = runc
+        self.rootfs = rootfs
+        self.cgroups = cgroups
+        self.sandboxes = sandboxes
+        self.clock = clock
+        self.on_event = on_event
+
+    # ------------------------------------------------------------------ records
+
+    def dir(self, container_id: str) -> Path:
+        return self.root / container_id
+
+    def load(self, container_id: str) -> ContainerRecord | None:
+        if not container_id or "/" in container_id:
+            return None
+        return load(self.dir(container_id) / "container.json", ContainerRecord)
+
+    def get(self, container_id: str) -> ContainerRecord:
+        record = self.load(container_id)
+        if record is None:
+            raise NotFound(f"container {container_id!r} not found")
+        return record
+
+    def all(self) -> list[ContainerRecord]:
+        if not self.root.is_dir():
+            return []
+        found = (self.load(d.name) for d in self.root.iterdir())
+        return sorted((r for r in found if r), key=lambda r: r.created_at)
+
+    def paths(self, record: ContainerRecord) -> conmon.ConmonPaths:
+        d = self.dir(record.id)
+        return conmon.ConmonPaths(
+            bundle=d, persist=d / "conmon", exit_dir=self.exit_dir, socket_dir=self.socket_dir,
+            runc_root=self.runc.root, log_path=Path(record.log_path),
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ status
+
+    def exit_code(self, record: ContainerRecord) -> int | None:
+        try:
+            return int(self.paths(record).exit_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def pid(self, record: ContainerRecord) -> int | None:
+        try:
+            return int(self.paths(record).pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _conmon_alive(self, record: ContainerRecord) -> bool:
+        try:
+            pid = int(self.paths(record).conmon_pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return False
+        return namespaces.proc_start_time(pid) is not None
+
+    def state(self, record: ContainerRecord) -> ContainerState:
+        if record.exit_code is not None or self.exit_code(record) is not None:
+            return ContainerState.EXITED
+        if record.started_at is None:
+            return ContainerState.CREATED
+        return ContainerState.RUNNING if self._conmon_alive(record) else ContainerState.UNKNOWN
+
+    def status(self, record: ContainerRecord) -> ContainerStatus:
+        state = self.state(record)
+        finished, code, reason, message = (record.finished_at, record.exit_code, record.reason,
+                                           record.message)  # fmt: skip
+        if code is None and state is ContainerState.EXITED:
+            paths = self.paths(record)
+            code = self.exit_code(record)
+            finished = paths.exit_file.stat().st_mtime
+            oom = paths.oom_file.exists() or (paths.bundle / "oom").exists()
+            # TERM-3: containerd's reasons
+            reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
+        return ContainerStatus(
+            id=record.id,
+            sandbox_id=record.sandbox_id,
+            name=record.name,
+            attempt=record.attempt,
+            state=state,
+            image=record.image,
+            image_id=record.image_id,
+            created_at=record.created_at,
+            started_at=record.started_at,
+            finished_at=finished,
+            exit_code=code,
+            reason=reason,
+            message=message,
+            log_path=Path(record.log_path),
+            termination_message_file=(
+                Path(record.termination_message_file) if record.termination_message_file else None
+            ),
+            labels=dict(record.labels),
+        )
+
+    # ------------------------------------------------------------------ create
+
+    async def create(self, sandbox_id: str, config: ContainerConfig) -> str:
+        sandbox = self.sandboxes.load(sandbox_id)
+        if sandbox is None:
+            raise NotFound(f"sandbox {sandbox_id!r} not found")
+        if not self.sandboxes.ready(sandbox):
+            raise CreateContainerError(f"sandbox {sandbox_id[:12]} is not ready")
+        try:
+            image = self.rootfs.image_config(config.image)
+            image_id = self.rootfs.image_id(config.image)
+        except ImageError as e:
+            raise CreateContainerError(str(e)) from e
+        pod_label = f"{sandbox.pod_name}_{sandbox.namespace}({sandbox.pod_uid})"
+        users.check_run_as_non_root(image.user, config.security, pod_label, config.name)
+        # Mount checks first: they need nothing mounted and fail fast (VOL-5, VOL-6).
+        manifest = read_manifest(self.pods_dir, sandbox.pod_uid)
+        vol_mounts = bundle.volume_mounts(config.name, config.mounts, manifest)
+        container_id = new_id()
+        d = self.dir(container_id)
+        async with AsyncExitStack() as stack:
+            d.mkdir(parents=True)
+            stack.callback(shutil.rmtree, d, ignore_errors=True)
+            stack.push_async_callback(self.rootfs.unmount_rootfs, d)
+            rootfs = await self.rootfs.mount_rootfs(config.image, d)
+            user = users.resolve_user(image.user, config.security, users.read_account_files(rootfs))
+            tm_file = bundle.make_termination_file(
+                self.pods_dir, sandbox.pod_uid, config.name, container_id[:16]
+            )  # TM-1
+            stack.callback(tm_file.unlink, missing_ok=True)
+            taken = {m.destination for m in vol_mounts}
+            extra = [
+                *bundle.etc_mounts(self.sandboxes.dir(sandbox_id), taken),
+                ocispec.Mount(config.termination_message_path, str(tm_file)),
+            ]
+            cgroup_path = self.cgroups.container_path(sandbox_id, container_id)
+            spec = ocispec.build_spec(
+                ocispec.SpecInputs(
+                    config=config, image=image, rootfs=str(rootfs), user=user,
+                    namespaces=self.sandboxes.namespaces(sandbox), cgroups_path=cgroup_path,
+                    mounts=(*vol_mounts, *extra),
+                    shm_path=str(self.sandboxes.shm_path(sandbox_id)),
+                    swap_limit=self.cgroups.swap_accounting,
+                )
+            )  # fmt: skip
+            write_json(d / "config.json", spec)
+            record = ContainerRecord(
+                id=container_id, sandbox_id=sandbox_id, pod_uid=sandbox.pod_uid,
+                name=config.name, attempt=config.attempt, image=config.image,
+                image_id=image_id, created_at=self.clock.now(), log_path=str(config.log_path),
+                cgroup_path=cgroup_path, stop_signal=ocispec.stop_signal(config, image),
+                tty=config.tty, termination_message_file=str(tm_file),
+                labels=dict(config.labels),
+            )  # fmt: skip
+            save(d / "container.json", record)
+            stack.pop_all()
+        return container_id
+
+    # ------------------------------------------------------------------ start
+
+    async def start(self, container_id: str) -> None:
+        record = self.get(container_id)
+        if record.started_at is not None or record.exit_code is not None:
+            return
+        paths = self.paths(record)
+        try:
+            await conmon.create_under_conmon(record.id, record.name, paths, tty=record.tty)
+            started_at = self.clock.now()
+            await self.runc.start(record.id)
+        except (CreateContainerError, StartContainerError) as e:
+            # TERM-3: a container that could not start ends with StartError, exit 128.
+            record.exit_code, record.reason = 128, "StartError"
+            record.message = _runc_message(str(e))
+            record.finished_at = self.clock.now()
+            save(self.dir(record.id) / "container.json", record)
+            await self.runc.delete(record.id)
+            self.on_event(EventKind.EXITED, record.id, record.sandbox_id)
+            raise StartContainerError(record.message) from e
+        record.started_at = started_at
+        save(self.dir(record.id) / "container.json", record)
+        self.on_event(EventKind.STARTED, record.id, record.sandbox_id)
+
+    # ------------------------------------------------------------------ stop / remove
+
+    async def wait_exit(self, record: ContainerRecord, timeout: float) -> bool:
+        """Poll conmon's exit file; True once the container has exited."""
+        deadline = self.clock.monotonic() + timeout
+        exit_file = self.paths(record).exit_file
+        while True:
+            if exit_file.exists():
+                return True
+            if not self._conmon_alive(record) and not exit_file.exists():
+                return exit_file.exists()
+            if self.clock.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+
+    async def stop(self, container_id: str, timeout: float, signal: str = "") -> None:
+        """TERM-2 step 5: the stop signal, ``timeout`` seconds, then SIGKILL."""
+        record = self.get(container_id)
+        if self.state(record) is not ContainerState.RUNNING:
+            return
+        sig = ocispec.stop_signal(ContainerConfig(name="", attempt=0, image=""),
+                                  ocispec.ImageConfig(stop_signal=record.stop_signal), signal)  # fmt: skip
+        if timeout > 0 and sig not in ("SIGKILL", "9"):
+            if await self.runc.kill(record.id, sig) and await self.wait_exit(record, timeout):
+                return
+        await self.runc.kill(record.id, "SIGKILL")
+        if not await self.wait_exit(record, 10.0):
+            await self.runc.kill(record.id, "SIGKILL", all_processes=True)
+            if not await self.wait_exit(record, 10.0):
+                raise RuntimeError_(f"container {container_id[:12]} did not exit after SIGKILL")
+
+    async def remove(self, container_id: str) -> None:
+        record = self.load(container_id)
+        if record is None:
+            return
+        if self.state(record) is ContainerState.RUNNING:
+            await self.stop(container_id, 0)
+        await self.runc.delete(record.id)
+        await self.rootfs.unmount_rootfs(self.dir(record.id))
+        self.cgroups.remove_container(record.sandbox_id, record.id)
+        (self.exit_dir / record.id).unlink(missing_ok=True)
+        if record.termination_message_file:
+            Path(record.termination_message_file).unlink(missing_ok=True)
+        link = self.socket_dir / record.id[:12]
+        if link.is_symlink():
+            link.unlink()
+        shutil.rmtree(self.dir(record.id), ignore_errors=True)
+        self.on_event(EventKind.REMOVED, record.id, record.sandbox_id)
+
+    def host_pid(self, record: ContainerRecord) -> int | None:
+        pid = self.pid(record)
+        return pid if pid and os.path.exists(f"/proc/{pid}") else None

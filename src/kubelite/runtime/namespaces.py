@@ -1,0 +1,131 @@
+"""The namespaces a sandbox holds for its containers, kept without any long-lived process.
+
+Network, IPC and UTS namespaces are made persistent by util-linux ``unshare --net=FILE …``,
+which bind-mounts each namespace onto a file in the sandbox folder; containers join them by
+path. A shared PID namespace (VOL-8) cannot outlive its init, so only then a tiny pause
+process (the host's own Python, no image needed) is PID 1: it reaps orphans and ignores
+SIGTERM. Teardown unmounts the files and kills the pause: no process, no mount remains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubelite.runtime import mounts
+from kubelite.runtime.interface import SandboxError
+from kubelite.runtime.process import run_tool
+
+NS_KINDS = ("net", "ipc", "uts")
+
+# PID 1 of a shared PID namespace: records its host pid (readlink of the host's /proc/self),
+# reaps every orphan, and waits for SIGKILL.
+_PAUSE = """
+import os, signal, sys
+tmp = sys.argv[1] + ".tmp"
+with open(tmp, "w") as f:
+    f.write(os.readlink("/proc/self"))
+os.rename(tmp, sys.argv[1])
+def reap(*_):
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+signal.signal(signal.SIGCHLD, reap)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+os.closerange(3, 1024)
+while True:
+    signal.pause()
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PauseProcess:
+    pid: int
+    start_time: int  # /proc/<pid>/stat field 22, guards against pid reuse
+
+
+def ns_dir(sandbox_dir: Path) -> Path:
+    return sandbox_dir / "ns"
+
+
+def ns_path(sandbox_dir: Path, kind: str) -> Path:
+    return ns_dir(sandbox_dir) / kind
+
+
+async def create_namespaces(sandbox_dir: Path, hostname: str) -> None:
+    """Make persistent net/ipc/uts namespaces and set the pod's hostname (VOL-7)."""
+    d = ns_dir(sandbox_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    for kind in NS_KINDS:
+        (d / kind).touch()
+    args = [f"--{kind}={d / kind}" for kind in NS_KINDS]
+    await run_tool("unshare", *args, "--", "hostname", hostname, error=SandboxError)
+
+
+def remove_namespaces(sandbox_dir: Path) -> None:
+    """Unmount the namespace files (the kernel frees each namespace with its last user)."""
+    d = ns_dir(sandbox_dir)
+    for kind in NS_KINDS:
+        mounts.unmount(d / kind)
+        try:
+            (d / kind).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def namespaces_alive(sandbox_dir: Path) -> bool:
+    d = ns_dir(sandbox_dir)
+    held = {str(p) for p in mounts.mounts_under(d)}
+    return all(str(d / kind) in held for kind in NS_KINDS)
+
+
+def proc_start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+async def start_pause(sandbox_dir: Path) -> PauseProcess:
+    """Start PID 1 of a new PID namespace, detached from us (``setsid -f``) so that it
+    survives a restart of kubelite and is never our zombie."""
+    pid_file = sandbox_dir / "pause.pid"
+    pid_file.unlink(missing_ok=True)
+    # stdio to /dev/null: the pause must not hold our pipes open after setsid returns
+    proc = await asyncio.create_subprocess_exec(
+        "setsid", "-f", "unshare", "--pid", "--fork", "--kill-child", "--",
+        sys.executable, "-S", "-c", _PAUSE, str(pid_file),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    if await proc.wait() != 0:
+        raise SandboxError("could not start the pause process of the shared PID namespace")
+    for _ in range(500):
+        if pid_file.exists():
+            pid = int(pid_file.read_text())
+            start = proc_start_time(pid)
+            if start is not None:
+                return PauseProcess(pid, start)
+        await asyncio.sleep(0.005)
+    raise SandboxError("the pause process of the shared PID namespace did not start")
+
+
+def pause_alive(pause: PauseProcess) -> bool:
+    return proc_start_time(pause.pid) == pause.start_time
+
+
+def stop_pause(pause: PauseProcess) -> None:
+    """SIGKILL the namespace's init: the kernel then kills everything left inside it."""
+    if pause_alive(pause):
+        try:
+            os.kill(pause.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

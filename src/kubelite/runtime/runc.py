@@ -1,0 +1,222 @@
+"""The real Runtime: pod sandboxes of namespaces, containers of runc under conmon.
+
+This class only composes the parts (sandboxes, containers, volumes, exec, events); each part
+keeps its state in files under ``Settings.runtime_dir``, so a second RuncRuntime on the same
+data directory adopts everything the first one left running, and ``close`` stops nothing.
+
+    runtime = RuncRuntime(settings, rootfs=provider)   # clock= and network= are optional
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Sequence
+
+from kubelite.clock import Clock, SystemClock
+from kubelite.images.interface import RootfsProvider
+from kubelite.runtime import exec as execs
+from kubelite.runtime import volumes
+from kubelite.runtime.cgroups import PodCgroups
+from kubelite.runtime.containers import Containers
+from kubelite.runtime.interface import (
+    ContainerConfig,
+    ContainerState,
+    ContainerStats,
+    ContainerStatus,
+    EventKind,
+    ExecResult,
+    ExecSession,
+    RuntimeError_,
+    RuntimeEvent,
+    SandboxConfig,
+    SandboxStatus,
+    VolumeSpec,
+)
+from kubelite.runtime.network import LoopbackNetwork, PodNetwork
+from kubelite.runtime.runc_cli import Runc
+from kubelite.runtime.sandbox import Sandboxes
+from kubelite.settings import Settings
+
+EXIT_POLL_SECONDS = 0.05
+
+
+class RuncRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        rootfs: RootfsProvider,
+        *,
+        clock: Clock | None = None,
+        network: PodNetwork | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        for d in (settings.runtime_dir, settings.runc_root, settings.pods_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.cgroups = PodCgroups(settings.data_dir)
+        self.runc = Runc(settings.runc_root)
+        self.sandboxes = Sandboxes(
+            runtime_dir=settings.runtime_dir, cgroups=self.cgroups,
+            network=network or LoopbackNetwork(), clock=self.clock,
+        )  # fmt: skip
+        self.containers = Containers(
+            runtime_dir=settings.runtime_dir, pods_dir=settings.pods_dir, runc=self.runc,
+            rootfs=rootfs, cgroups=self.cgroups, sandboxes=self.sandboxes, clock=self.clock,
+            on_event=self._publish,
+        )  # fmt: skip
+        self._subscribers: list[asyncio.Queue[RuntimeEvent]] = []
+
+    # ------------------------------------------------------------------ sandboxes
+
+    async def run_sandbox(self, config: SandboxConfig) -> str:
+        return await self.sandboxes.create(config)
+
+    async def stop_sandbox(self, sandbox_id: str) -> None:
+        record = self.sandboxes.load(sandbox_id)
+        if record is None:
+            return
+        mine = [c for c in self.containers.all() if c.sandbox_id == sandbox_id]
+        await asyncio.gather(*(self.containers.stop(c.id, 0) for c in mine))
+        await self.sandboxes.stop(record)
+
+    async def remove_sandbox(self, sandbox_id: str) -> None:
+        record = self.sandboxes.load(sandbox_id)
+        if record is None:
+            return
+        await self.stop_sandbox(sandbox_id)
+        mine = [c for c in self.containers.all() if c.sandbox_id == sandbox_id]
+        await asyncio.gather(*(self.containers.remove(c.id) for c in mine))
+        self.sandboxes.remove(record)
+
+    async def list_sandboxes(self) -> list[SandboxStatus]:
+        return [self.sandboxes.status(r) for r in self.sandboxes.all()]
+
+    # ------------------------------------------------------------------ volumes
+
+    async def prepare_volumes(
+        self, pod_uid: str, volumes_: Sequence[VolumeSpec], *, fs_group: int | None = None
+    ) -> None:
+        try:
+            volumes.prepare_pod_volumes(self.settings.pods_dir, pod_uid, volumes_, fs_group)
+        except OSError as e:
+            raise RuntimeError_(f"failed to prepare volumes of pod {pod_uid}: {e}") from e
+
+    async def remove_volumes(self, pod_uid: str) -> None:
+        volumes.remove_pod_volumes(self.settings.pods_dir, pod_uid)
+
+    # ------------------------------------------------------------------ containers
+
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
+        return await self.containers.create(sandbox_id, config)
+
+    async def start_container(self, container_id: str) -> None:
+        await self.containers.start(container_id)
+
+    async def stop_container(self, container_id: str, timeout: float, signal: str = "") -> None:
+        await self.containers.stop(container_id, timeout, signal)
+
+    async def remove_container(self, container_id: str) -> None:
+        await self.containers.remove(container_id)
+
+    async def list_containers(self, sandbox_id: str | None = None) -> list[ContainerStatus]:
+        return [
+            self.containers.status(r)
+            for r in self.containers.all()
+            if sandbox_id is None or r.sandbox_id == sandbox_id
+        ]
+
+    async def container_status(self, container_id: str) -> ContainerStatus:
+        return self.containers.status(self.containers.get(container_id))
+
+    async def container_stats(self, container_id: str) -> ContainerStats:
+        record = self.containers.get(container_id)
+        return ContainerStats(
+            memory_bytes=self.cgroups.memory_usage(record.cgroup_path),
+            cpu_usage_ns=self.cgroups.cpu_usage_ns(record.cgroup_path),
+        )
+
+    async def wait_container(self, container_id: str, timeout: float) -> bool:
+        """Not part of the Protocol: True once the container has exited (tests, bench)."""
+        record = self.containers.get(container_id)
+        return await self.containers.wait_exit(record, timeout)
+
+    # ------------------------------------------------------------------ exec
+
+    def _running(self, container_id: str) -> None:
+        record = self.containers.get(container_id)
+        if self.containers.state(record) is not ContainerState.RUNNING:
+            raise RuntimeError_(f"container {container_id[:12]} is not running")
+
+    async def exec_sync(
+        self, container_id: str, argv: Sequence[str], *, timeout: float | None = None
+    ) -> ExecResult:
+        self._running(container_id)
+        work = self.containers.dir(container_id) / "exec"
+        return await execs.exec_sync(self.runc, container_id, argv, work, timeout)
+
+    async def exec_stream(
+        self, container_id: str, argv: Sequence[str], *, tty: bool = False, stdin: bool = False
+    ) -> ExecSession:
+        self._running(container_id)
+        work = self.containers.dir(container_id) / "exec"
+        return await execs.exec_stream(self.runc, container_id, argv, work, tty=tty, stdin=stdin)
+
+    # ------------------------------------------------------------------ events
+
+    def _publish(self, kind: EventKind, container_id: str, sandbox_id: str) -> None:
+        event = RuntimeEvent(kind, container_id, sandbox_id, self.clock.now())
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    def events(self) -> AsyncIterator[RuntimeEvent]:
+        """Started/removed as they happen; exits from conmon's exit folder, polled. The
+        subscription starts at this call, not at the first iteration."""
+        return _EventStream(self)
+
+    async def close(self) -> None:
+        """Nothing to release: conmon monitors the containers and they keep running."""
+        return None
+
+
+class _EventStream:
+    """One subscriber's view of the runtime's events (see ``RuncRuntime.events``)."""
+
+    def __init__(self, runtime: RuncRuntime) -> None:
+        self._runtime = runtime
+        self._queue: asyncio.Queue[RuntimeEvent] = asyncio.Queue()
+        self._pending: list[RuntimeEvent] = []
+        self._exit_dir = runtime.containers.exit_dir
+        self._exit_dir.mkdir(parents=True, exist_ok=True)
+        self._seen = set(os.listdir(self._exit_dir))
+        runtime._subscribers.append(self._queue)
+
+    def __aiter__(self) -> _EventStream:
+        return self
+
+    def _scan_exits(self) -> None:
+        for name in sorted(set(os.listdir(self._exit_dir)) - self._seen):
+            self._seen.add(name)
+            record = self._runtime.containers.load(name)
+            try:
+                at = (self._exit_dir / name).stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if record is not None:
+                self._pending.append(RuntimeEvent(EventKind.EXITED, name, record.sandbox_id, at))
+
+    async def __anext__(self) -> RuntimeEvent:
+        while True:
+            if not self._queue.empty():
+                return self._queue.get_nowait()
+            self._scan_exits()
+            if self._pending:
+                return self._pending.pop(0)
+            try:
+                return await asyncio.wait_for(self._queue.get(), EXIT_POLL_SECONDS)
+            except TimeoutError:
+                continue
+
+    async def aclose(self) -> None:
+        if self._queue in self._runtime._subscribers:
+            self._runtime._subscribers.remove(self._queue)

@@ -1,0 +1,168 @@
+"""Pod sandboxes: the namespaces, /dev/shm, per-pod /etc files and cgroup parent shared by
+all containers of one pod (VOL-7, VOL-8).
+
+Set-up is "acquire; register its undo" on an AsyncExitStack, kept only when every step
+succeeded, so a failed sandbox leaves nothing behind. Stopping tears down namespaces and the
+pause process but keeps the record; removing also deletes the cgroup parent and the folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from kubelite.clock import Clock
+from kubelite.runtime import etcfiles, mounts, namespaces
+from kubelite.runtime.cgroups import PodCgroups
+from kubelite.runtime.interface import SandboxConfig, SandboxError, SandboxStatus
+from kubelite.runtime.network import PodNetwork
+from kubelite.runtime.ocispec import Namespaces
+from kubelite.runtime.state import SandboxRecord, load, new_id, save
+
+SHM_SIZE = 64 * 1024 * 1024
+
+
+class Sandboxes:
+    """Sandbox records under ``<runtime_dir>/sandboxes/<id>``."""
+
+    def __init__(
+        self, *, runtime_dir: Path, cgroups: PodCgroups, network: PodNetwork, clock: Clock
+    ) -> None:
+        self.root = runtime_dir / "sandboxes"
+        self.cgroups = cgroups
+        self.network = network
+        self.clock = clock
+
+    def dir(self, sandbox_id: str) -> Path:
+        return self.root / sandbox_id
+
+    def load(self, sandbox_id: str) -> SandboxRecord | None:
+        if not sandbox_id or "/" in sandbox_id:
+            return None
+        return load(self.dir(sandbox_id) / "sandbox.json", SandboxRecord)
+
+    def all(self) -> list[SandboxRecord]:
+        if not self.root.is_dir():
+            return []
+        found = (self.load(d.name) for d in self.root.iterdir())
+        return sorted((r for r in found if r), key=lambda r: r.created_at)
+
+    def namespaces(self, record: SandboxRecord) -> Namespaces:
+        d = self.dir(record.id)
+        pid = f"/proc/{record.pause_pid}/ns/pid" if record.share_pid else None
+        return Namespaces(
+            network=str(namespaces.ns_path(d, "net")),
+            ipc=str(namespaces.ns_path(d, "ipc")),
+            uts=str(namespaces.ns_path(d, "uts")),
+            pid=pid,
+        )
+
+    def shm_path(self, sandbox_id: str) -> Path:
+        return self.dir(sandbox_id) / "shm"
+
+    def ready(self, record: SandboxRecord) -> bool:
+        if record.stopped_at is not None:
+            return False
+        if not namespaces.namespaces_alive(self.dir(record.id)):
+            return False
+        if record.share_pid and record.pause_pid is not None:
+            pause = namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
+            return namespaces.pause_alive(pause)
+        return True
+
+    def status(self, record: SandboxRecord) -> SandboxStatus:
+        return SandboxStatus(
+            id=record.id,
+            pod_uid=record.pod_uid,
+            pod_name=record.pod_name,
+            namespace=record.namespace,
+            attempt=record.attempt,
+            ready=self.ready(record),
+            created_at=record.created_at,
+            ip=record.ip,
+            netns_path=str(namespaces.ns_path(self.dir(record.id), "net")),
+            labels=dict(record.labels),
+        )
+
+    async def create(self, config: SandboxConfig) -> str:
+        sandbox_id = new_id()
+        d = self.dir(sandbox_id)
+        record = SandboxRecord(
+            id=sandbox_id,
+            pod_uid=config.pod_uid,
+            pod_name=config.pod_name,
+            namespace=config.namespace,
+            attempt=config.attempt,
+            hostname=config.hostname,
+            created_at=self.clock.now(),
+            share_pid=config.share_process_namespace,
+            labels=dict(config.labels),
+        )
+        async with AsyncExitStack() as stack:
+            d.mkdir(parents=True)
+            stack.callback(shutil.rmtree, d, ignore_errors=True)
+            try:
+                # 1. network, IPC and UTS namespaces, hostname set (VOL-7)
+                stack.callback(namespaces.remove_namespaces, d)
+                await namespaces.create_namespaces(d, config.hostname)
+                # 2. the pod network (loopback today) and its IP
+                netns = str(namespaces.ns_path(d, "net"))
+                stack.push_async_callback(self.network.detach, sandbox_id, netns)
+                record.ip = (await self.network.attach(sandbox_id, netns)).ip
+                # 3. one /dev/shm for the pod (shared IPC: POSIX shared memory)
+                shm = self.shm_path(sandbox_id)
+                shm.mkdir()
+                mounts.mount_tmpfs(shm, size=SHM_SIZE, mode=0o1777,
+                                   flags=mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC)  # fmt: skip
+                stack.callback(mounts.unmount, shm)
+                # 4. a shared PID namespace needs a living init (VOL-8)
+                if config.share_process_namespace:
+                    pause = await namespaces.start_pause(d)
+                    stack.callback(namespaces.stop_pause, pause)
+                    record.pause_pid, record.pause_start = pause.pid, pause.start_time
+                # 5. the pod-level cgroup parent with the pod's limits
+                stack.callback(self.cgroups.remove_pod, sandbox_id)
+                self.cgroups.create_pod(
+                    sandbox_id, memory_limit=config.memory_limit,
+                    cpu_quota=config.cpu_quota, cpu_period=config.cpu_period,
+                )  # fmt: skip
+                # 6. /etc/hosts, /etc/hostname, /etc/resolv.conf (VOL-6)
+                etcfiles.write_etc_files(
+                    d, config.hostname, record.ip, config.host_aliases, config.dns
+                )
+                save(d / "sandbox.json", record)
+            except SandboxError:
+                raise
+            except OSError as e:
+                raise SandboxError(f"failed to set up sandbox: {e}") from e
+            stack.pop_all()
+        return sandbox_id
+
+    async def stop(self, record: SandboxRecord) -> None:
+        """Tear down namespaces, /dev/shm and the pause process; keep the record."""
+        d = self.dir(record.id)
+        await self.network.detach(record.id, str(namespaces.ns_path(d, "net")))
+        namespaces.remove_namespaces(d)
+        mounts.unmount(self.shm_path(record.id))
+        if record.pause_pid is not None:
+            namespaces.stop_pause(
+                namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
+            )
+        if record.stopped_at is None:
+            record.stopped_at = self.clock.now()
+            save(d / "sandbox.json", record)
+
+    def remove(self, record: SandboxRecord) -> None:
+        """After ``stop`` and after its containers are gone: the cgroup parent and folder."""
+        d = self.dir(record.id)
+        if record.pause_pid is not None:
+            pause = namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
+            for _ in range(200):  # the kernel needs a moment to reap the namespace's init
+                if not namespaces.pause_alive(pause):
+                    break
+                time.sleep(0.001)
+        mounts.unmount_all_under(d)
+        self.cgroups.remove_pod(record.id)
+        shutil.rmtree(d, ignore_errors=True)

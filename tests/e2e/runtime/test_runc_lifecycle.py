@@ -1,0 +1,151 @@
+"""Real runc: exit codes, signals, OOM, start errors, hostname, PID namespaces, security."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubelite.runtime.interface import (
+    ContainerState,
+    CreateContainerConfigError,
+    EventKind,
+    Resources,
+    SecurityContext,
+    StartContainerError,
+)
+from kubelite.runtime.runc import RuncRuntime
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_exit_code_zero_is_completed_and_nonzero_is_error(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    ok = await run(runtime, sid, container(runtime, "ok", ["true"]))
+    bad = await run(runtime, sid, container(runtime, "bad", ["sh", "-c", "exit 3"]))
+    await wait_exit(runtime, ok)
+    await wait_exit(runtime, bad)
+    s_ok, s_bad = await runtime.container_status(ok), await runtime.container_status(bad)
+    assert (s_ok.state, s_ok.exit_code, s_ok.reason) == (ContainerState.EXITED, 0, "Completed")
+    assert (s_bad.exit_code, s_bad.reason) == (3, "Error")
+    assert s_bad.started_at is not None and s_bad.finished_at is not None
+    assert s_bad.started_at <= s_bad.finished_at
+
+
+async def test_pid1_ignoring_sigterm_is_killed_137_after_the_grace(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sh", "-c", "sleep 60"]))
+    # busybox sh is PID 1 without a TERM handler: the kernel ignores SIGTERM (VOL-8)
+    await runtime.stop_container(cid, timeout=0.3)
+    status = await runtime.container_status(cid)
+    assert (status.exit_code, status.reason) == (137, "Error")
+
+
+async def test_sigterm_in_a_shared_pid_namespace_gives_143(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime, share_process_namespace=True)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    await runtime.stop_container(cid, timeout=5)
+    assert (await runtime.container_status(cid)).exit_code == 143
+
+
+async def test_memory_limit_gives_oomkilled_137(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    res = Resources(memory_limit=16 * 1024 * 1024)
+    cid = await run(runtime, sid, container(runtime, "hog", ["tail", "/dev/zero"], resources=res))
+    await wait_exit(runtime, cid, 20)
+    status = await runtime.container_status(cid)
+    assert (status.exit_code, status.reason) == (137, "OOMKilled")
+
+
+async def test_missing_executable_is_start_error_128(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await runtime.create_container(sid, container(runtime, "c", ["/no/such/binary"]))
+    with pytest.raises(StartContainerError):
+        await runtime.start_container(cid)
+    status = await runtime.container_status(cid)
+    assert (status.state, status.exit_code, status.reason) == (
+        ContainerState.EXITED, 128, "StartError",
+    )  # fmt: skip
+    assert "/no/such/binary" in status.message
+
+
+async def test_hostname_and_etc_files_come_from_the_sandbox(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime, hostname="my-host")
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    res = await runtime.exec_sync(cid, ["sh", "-c", "hostname; cat /etc/hostname; cat /etc/hosts"])
+    out = res.stdout.decode()
+    assert out.startswith("my-host\nmy-host\n")
+    assert "127.0.0.1\tlocalhost" in out
+
+
+async def test_without_shared_pid_namespace_the_entrypoint_is_pid_1(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sh", "-c", "echo pid=$$$$; sleep 60"]))
+    other = await run(runtime, sid, container(runtime, "d", ["sleep", "61"]))
+    res = await runtime.exec_sync(other, ["ps", "-o", "args"])
+    assert b"sleep 60" not in res.stdout
+    await runtime.stop_container(cid, 0)
+    log = (await runtime.container_status(cid)).log_path.read_text()
+    assert "pid=1" in log
+
+
+async def test_shared_pid_namespace_sees_other_containers(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime, share_process_namespace=True)
+    a = await run(runtime, sid, container(runtime, "a", ["sh", "-c", "echo pid=$$$$; sleep 60"]))
+    b = await run(runtime, sid, container(runtime, "b", ["sleep", "61"]))
+    res = await runtime.exec_sync(b, ["ps", "-o", "pid,args"])
+    assert b"sleep 60" in res.stdout
+    await runtime.stop_container(a, 5)
+    assert "pid=1\n" not in (await runtime.container_status(a)).log_path.read_text()
+
+
+async def test_events_report_start_and_exit(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    events = runtime.events()
+    cid = await run(runtime, sid, container(runtime, "c", ["true"]))
+    seen = []
+    async for ev in events:
+        seen.append((ev.kind, ev.container_id))
+        if ev.kind is EventKind.EXITED:
+            break
+    await events.aclose()
+    assert seen == [(EventKind.STARTED, cid), (EventKind.EXITED, cid)]
+
+
+async def test_security_context_user_caps_and_read_only_root(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    sec = SecurityContext(
+        run_as_user=1000, run_as_group=3000, supplemental_groups=(4000,),
+        read_only_root_filesystem=True, capabilities_drop=("ALL",),
+        capabilities_add=("NET_ADMIN",), allow_privilege_escalation=False,
+    )  # fmt: skip
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"], security=sec))
+    res = await runtime.exec_sync(
+        cid, ["sh", "-c", "id; grep -E 'CapBnd|NoNewPrivs' /proc/self/status; touch /x"]
+    )
+    out = res.stdout.decode()
+    # the image's /etc/group makes uid 1000 ("app") a member of "extra" (2000)
+    assert "uid=1000(app) gid=3000 groups=2000(extra),4000" in out
+    assert "CapBnd:\t0000000000001000" in out  # CAP_NET_ADMIN only (bit 12)
+    assert "NoNewPrivs:\t1" in out
+    assert res.exit_code != 0 and b"Read-only file system" in res.stderr
+
+
+async def test_image_user_by_name_and_run_as_non_root(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(
+        runtime, sid, container(runtime, "c", ["sleep", "60"], image="busybox-named-user")
+    )
+    assert (await runtime.exec_sync(cid, ["id", "-u"])).stdout == b"1000\n"
+    root = container(runtime, "r", ["true"], security=SecurityContext(run_as_non_root=True))
+    with pytest.raises(CreateContainerConfigError, match="image will run as root"):
+        await runtime.create_container(sid, root)
+
+
+async def test_termination_message_file_is_fresh_and_reported(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cfg = container(runtime, "c", ["sh", "-c", "echo bye > /dev/termination-log"])
+    cid = await run(runtime, sid, cfg)
+    await wait_exit(runtime, cid)
+    path = (await runtime.container_status(cid)).termination_message_file
+    assert path is not None and path.read_text() == "bye\n"
+    assert path.stat().st_mode & 0o777 == 0o666
