@@ -232,7 +232,7 @@ class FakeRuntime:
             ready=True,
             created_at=self.clock.now(),
             ip=None,
-            netns_path=f"fake-netns/{sid[:12]}"  # not a real path: nothing to enter,
+            netns_path=f"fake-netns/{sid[:12]}",  # not a real path: nothing to enter
             labels=dict(config.labels),
         )
         self.sandboxes[sid] = _Sandbox(status=status, config=config)
