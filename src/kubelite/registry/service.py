@@ -80,8 +80,9 @@ class Registry:
         ns = (namespace or None) if kind.namespaced else ""
         async with aclosing(self.store.watch(prefix_for(kind.qualified, ns), since)) as events:
             async for ev in events:
-                if sel.matches(ev.object):
-                    yield ev
+                out = _through_selection(ev, sel)
+                if out is not None:
+                    yield out
 
     # -- create ------------------------------------------------------------------------------
     async def create(self, kind: Kind, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
@@ -267,6 +268,23 @@ class Registry:
         md["deletionTimestamp"] = rfc3339(now + grace)
         md["deletionGracePeriodSeconds"] = grace
         return True
+
+
+def _through_selection(ev: WatchEvent, sel: Selection) -> WatchEvent | None:
+    """What a watcher with a selector sees: an object entering the selection is ADDED, one
+    leaving it is DELETED (with its new state), one outside it is not seen at all."""
+    now = sel.matches(ev.object)
+    if ev.type != "MODIFIED" or (not sel.labels and not sel.fields):
+        return ev if now else None
+    prev = ev.previous()
+    before = now if prev is None else sel.matches(prev)
+    if now and before:
+        return ev
+    if now:
+        return WatchEvent("ADDED", ev.key, ev.revision, ev.object)
+    if before:
+        return WatchEvent("DELETED", ev.key, ev.revision, ev.object)
+    return None
 
 
 def raise_conflict(key: str) -> None:

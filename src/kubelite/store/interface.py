@@ -9,6 +9,7 @@ log before N has been compacted, ``Compacted`` tells the client to re-list (HTTP
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -70,6 +71,13 @@ class WatchEvent:
     key: str
     revision: int
     object: dict[str, Any]
+    prev_text: str | None = None  # the object before a MODIFIED, as JSON, when known
+
+    def previous(self) -> dict[str, Any] | None:
+        if self.prev_text is None:
+            return None
+        prev: dict[str, Any] = json.loads(self.prev_text)
+        return prev
 
 
 class Store(Protocol):

@@ -82,6 +82,7 @@ class MemoryStore:
         rev = self._revision + 1
         obj.setdefault("metadata", {})["resourceVersion"] = str(rev)
         text = _dumps(obj)
+        prev_text = self._objects.get(key) if kind == "MODIFIED" else None
         self._persist(rev, key, kind, text)
         self._revision = rev
         if kind == "DELETED":
@@ -90,7 +91,7 @@ class MemoryStore:
         else:
             self._objects[key] = text
             self._rvs[key] = rev
-        self._broadcaster.publish(WatchEvent(kind, key, rev, json.loads(text)))
+        self._broadcaster.publish(WatchEvent(kind, key, rev, json.loads(text), prev_text))
         return obj
 
     def _persist(self, revision: int, key: str, kind: EventType, text: str) -> None:

@@ -116,3 +116,20 @@ async def test_openapi_v3_advertises_field_validation_on_every_patch(client: Tes
     lease_url = root["paths"]["apis/coordination.k8s.io/v1"]["serverRelativeURL"]
     lease_doc = await (await client.get(lease_url)).json()
     assert "io.k8s.api.coordination.v1.Lease" in lease_doc["components"]["schemas"]
+
+
+async def test_objects_entering_and_leaving_a_selection(client: TestClient) -> None:
+    await client.post(PODS, json=pod("sel"))
+    resp = await client.get(
+        PODS, params={"watch": "1", "resourceVersion": "0", "labelSelector": "stage=on"}
+    )
+    merge = {"Content-Type": "application/merge-patch+json"}
+    for value in ("on", "off"):
+        await client.patch(
+            f"{PODS}/sel",
+            data=json.dumps({"metadata": {"labels": {"stage": value}}}),
+            headers=merge,
+        )
+    events = await read_events(resp, 2)
+    assert [e["type"] for e in events] == ["ADDED", "DELETED"]
+    resp.close()
