@@ -8,6 +8,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from kubelite.api.errors import unauthorized
 
@@ -28,7 +29,7 @@ def _token_ok(request: web.Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
-def make_auth_middleware(token: str | None, *, require: bool = True):
+def make_auth_middleware(token: str | None, *, require: bool = True) -> Middleware:
     """``token`` None disables token auth; ``require`` False allows anonymous (tests)."""
 
     @web.middleware

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -28,7 +29,7 @@ STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 
 def _status(code: int) -> bytes:
     if code == 0:
-        body: dict = {"metadata": {}, "status": "Success"}
+        body: dict[str, Any] = {"metadata": {}, "status": "Success"}
     else:
         body = {
             "metadata": {},

@@ -30,7 +30,9 @@ from kubelite.registry.service import DeleteOptions
 from kubelite.store.interface import NotFound
 
 
-def _render(ctx: ApiContext, request: web.Request, kind: Kind, obj: Obj, status: int = 200):
+def _render(
+    ctx: ApiContext, request: web.Request, kind: Kind, obj: Obj, status: int = 200
+) -> web.Response:
     if tables.wants_table(request.headers.get("Accept", "")):
         body = tables.table(
             kind,

@@ -7,6 +7,8 @@ kubectl's own check; the server's is a 400); the bytes come from the node's ``Lo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -19,7 +21,7 @@ from kubelite.clock import parse_rfc3339
 from kubelite.store.interface import NotFound
 
 
-def container_names(pod: dict) -> list[str]:
+def container_names(pod: dict[str, Any]) -> list[str]:
     spec = pod.get("spec", {})
     return [
         c.get("name", "")
@@ -28,7 +30,7 @@ def container_names(pod: dict) -> list[str]:
     ]
 
 
-def default_container(pod: dict) -> str:
+def default_container(pod: dict[str, Any]) -> str:
     ann = pod.get("metadata", {}).get("annotations") or {}
     if ann.get("kubectl.kubernetes.io/default-container"):
         return str(ann["kubectl.kubernetes.io/default-container"])
@@ -36,7 +38,7 @@ def default_container(pod: dict) -> str:
     return str(containers[0].get("name", "")) if containers else ""
 
 
-def log_options(pod: dict, query) -> LogOptions:
+def log_options(pod: dict[str, Any], query: Mapping[str, str]) -> LogOptions:
     name = pod["metadata"]["name"]
     container = query.get("container") or ""
     if not container:

@@ -46,7 +46,7 @@ def schema_name(kind: Kind) -> str:
     return f"io.k8s.api.{group}.{kind.version}.{kind.kind}"
 
 
-def _op(kind: Kind, action: str, op_id: str, extra: dict[str, Any] | None = None) -> dict:
+def _op(kind: Kind, action: str, op_id: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": op_id,
         "x-kubernetes-action": action,

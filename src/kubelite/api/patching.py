@@ -193,7 +193,8 @@ def strategic_merge(original: Any, patch: Any) -> Any:
 def _merge_map(orig: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     directive = patch.get(_DIRECTIVE)
     if directive == "replace":
-        return _strip({k: v for k, v in patch.items() if k != _DIRECTIVE})
+        replaced: dict[str, Any] = _strip({k: v for k, v in patch.items() if k != _DIRECTIVE})
+        return replaced
     if directive not in (None, "merge"):
         raise PatchError(f"unknown patch type: {directive!r} in map")
     retain = patch.get(_RETAIN)

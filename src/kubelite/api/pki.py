@@ -89,7 +89,9 @@ def _name(cn: str, org: str | None = None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey):
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
+) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()
@@ -121,8 +123,10 @@ def ensure_pki(directory: Path) -> Pki:
         pki.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         for p in (pki.server_cert, pki.client_cert):
             p.unlink(missing_ok=True)
-    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    loaded = serialization.load_pem_private_key(pki.ca_key.read_bytes(), None)
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{pki.ca_key} is not an EC private key")
+    ca_key = loaded
     ca_name = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()).subject
     if not pki.server_cert.exists() or not pki.server_key.exists():
         key = ec.generate_private_key(ec.SECP256R1())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -28,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _b64(path) -> str:
+def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 

@@ -240,4 +240,7 @@ async def bind(registry: Any, namespace: str, name: str, node: str) -> Obj:
         }
     )
     pod["status"]["conditions"] = conds
-    return await registry.store.update(key, pod, expected_rv=pod["metadata"]["resourceVersion"])
+    updated: Obj = await registry.store.update(
+        key, pod, expected_rv=pod["metadata"]["resourceVersion"]
+    )
+    return updated

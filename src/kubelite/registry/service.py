@@ -12,7 +12,7 @@ the default is "remove now, or mark deleted while finalizers remain".
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +76,7 @@ class Registry:
 
     async def watch(
         self, kind: Kind, namespace: str | None, since: int, sel: Selection = Selection()
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         ns = (namespace or None) if kind.namespaced else ""
         async with aclosing(self.store.watch(prefix_for(kind.qualified, ns), since)) as events:
             async for ev in events:
@@ -151,7 +151,7 @@ class Registry:
             )
 
     @staticmethod
-    def _raise_invalid(kind: Kind, md: dict[str, Any], errs: list[FieldError]) -> None:
+    def _raise_invalid(kind: Kind, md: dict[str, Any], errs: Sequence[FieldError]) -> None:
         if errs:
             raise Invalid(kind.kind, str(md.get("name") or md.get("generateName") or ""), errs)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from kubelite.store.interface import Compacted, WatchEvent
 
@@ -52,7 +52,7 @@ class Broadcaster:
         while len(self._history) > self._max:
             self._floor = self._history.popleft().revision
 
-    async def watch(self, prefix: str, since: int) -> AsyncIterator[WatchEvent]:
+    async def watch(self, prefix: str, since: int) -> AsyncGenerator[WatchEvent, None]:
         if since < self._floor:
             raise Compacted(since, self._floor)
         queue: asyncio.Queue[WatchEvent] = asyncio.Queue()

@@ -10,7 +10,7 @@ log before N has been compacted, ``Compacted`` tells the client to re-list (HTTP
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -112,7 +112,7 @@ class Store(Protocol):
         """Remove an object and return its last state (stamped with the deletion revision)."""
         ...
 
-    def watch(self, prefix: str, since: int) -> AsyncIterator[WatchEvent]:
+    def watch(self, prefix: str, since: int) -> AsyncGenerator[WatchEvent, None]:
         """Events under ``prefix`` with revision > ``since``, forever, in revision order.
         Raises ``Compacted`` (on first iteration) if ``since`` is older than the oldest kept."""
         ...

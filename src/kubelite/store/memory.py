@@ -9,7 +9,7 @@ before the in-memory state changes or any watcher hears of the write.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from kubelite.store.broadcaster import DEFAULT_HISTORY, Broadcaster
@@ -98,7 +98,7 @@ class MemoryStore:
         """Durability hook: must complete (or raise) before the write becomes visible."""
 
     # -- watch and compaction ----------------------------------------------------------------
-    async def watch(self, prefix: str, since: int) -> AsyncIterator[WatchEvent]:
+    async def watch(self, prefix: str, since: int) -> AsyncGenerator[WatchEvent, None]:
         # Event objects are shared between watchers: consumers must treat them as read-only.
         async for ev in self._broadcaster.watch(prefix, since):
             yield ev
