@@ -98,13 +98,15 @@ class PodCgroups:
             if cpu_quota is not None and (d / "cpu.max").exists():
                 _write(d / "cpu.max", f"{cpu_quota} {cpu_period or 100_000}")
             return
-        if memory_limit is not None and (d := self._controller_dir("memory", rel)):
-            d.mkdir(parents=True, exist_ok=True)
-            _write(d / "memory.limit_in_bytes", str(memory_limit))
-        if cpu_quota is not None and (d := self._controller_dir("cpu", rel)):
-            d.mkdir(parents=True, exist_ok=True)
-            _write(d / "cpu.cfs_period_us", str(cpu_period or 100_000))
-            _write(d / "cpu.cfs_quota_us", str(cpu_quota))
+        mem = self._controller_dir("memory", rel)
+        if memory_limit is not None and mem is not None:
+            mem.mkdir(parents=True, exist_ok=True)
+            _write(mem / "memory.limit_in_bytes", str(memory_limit))
+        cpu = self._controller_dir("cpu", rel)
+        if cpu_quota is not None and cpu is not None:
+            cpu.mkdir(parents=True, exist_ok=True)
+            _write(cpu / "cpu.cfs_period_us", str(cpu_period or 100_000))
+            _write(cpu / "cpu.cfs_quota_us", str(cpu_quota))
 
     def remove_pod(self, sandbox_id: str) -> None:
         """Remove the pod subtree everywhere, deepest first, then the root when empty."""

@@ -261,11 +261,14 @@ class Containers:
         record = self.get(container_id)
         if self.state(record) is not ContainerState.RUNNING:
             return
-        sig = ocispec.stop_signal(ContainerConfig(name="", attempt=0, image=""),
-                                  ocispec.ImageConfig(stop_signal=record.stop_signal), signal)  # fmt: skip
-        if timeout > 0 and sig not in ("SIGKILL", "9"):
-            if await self.runc.kill(record.id, sig) and await self.wait_exit(record, timeout):
-                return
+        sig = ocispec.normalise_signal(signal or record.stop_signal)
+        if (
+            timeout > 0
+            and sig not in ("SIGKILL", "9")
+            and await self.runc.kill(record.id, sig)
+            and await self.wait_exit(record, timeout)
+        ):
+            return
         await self.runc.kill(record.id, "SIGKILL")
         if not await self.wait_exit(record, 10.0):
             await self.runc.kill(record.id, "SIGKILL", all_processes=True)
@@ -280,6 +283,11 @@ class Containers:
             await self.stop(container_id, 0)
         await self.runc.delete(record.id)
         await self.rootfs.unmount_rootfs(self.dir(record.id))
+        self._forget(record)
+        self.on_event(EventKind.REMOVED, record.id, record.sandbox_id)
+
+    def _forget(self, record: ContainerRecord) -> None:
+        """Delete every file of a container that has been deleted from runc."""
         self.cgroups.remove_container(record.sandbox_id, record.id)
         (self.exit_dir / record.id).unlink(missing_ok=True)
         if record.termination_message_file:
@@ -288,7 +296,6 @@ class Containers:
         if link.is_symlink():
             link.unlink()
         shutil.rmtree(self.dir(record.id), ignore_errors=True)
-        self.on_event(EventKind.REMOVED, record.id, record.sandbox_id)
 
     def host_pid(self, record: ContainerRecord) -> int | None:
         pid = self.pid(record)

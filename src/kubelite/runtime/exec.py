@@ -30,12 +30,16 @@ def _kill_from_pid_file(pid_file: Path) -> None:
         pass
 
 
+def _new_pid_file(work_dir: Path) -> Path:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return work_dir / f"exec-{os.urandom(6).hex()}.pid"
+
+
 async def exec_sync(
     runc: Runc, container_id: str, argv: Sequence[str], work_dir: Path, timeout: float | None
 ) -> ExecResult:
     """Run to completion; on timeout the process is SIGKILLed and ``timed_out`` is set."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    pid_file = work_dir / f"exec-{os.urandom(6).hex()}.pid"
+    pid_file = _new_pid_file(work_dir)
     proc = await asyncio.create_subprocess_exec(
         *runc.argv("exec", "--pid-file", str(pid_file), container_id, *argv),
         stdin=asyncio.subprocess.DEVNULL,
@@ -184,8 +188,7 @@ class TtyExecSession:
 async def exec_stream(
     runc: Runc, container_id: str, argv: Sequence[str], work_dir: Path, *, tty: bool, stdin: bool
 ) -> PipeExecSession | TtyExecSession:
-    work_dir.mkdir(parents=True, exist_ok=True)
-    pid_file = work_dir / f"exec-{os.urandom(6).hex()}.pid"
+    pid_file = _new_pid_file(work_dir)
     if not tty:
         proc = await asyncio.create_subprocess_exec(
             *runc.argv("exec", "--pid-file", str(pid_file), container_id, *argv),

@@ -129,6 +129,15 @@ def read_log(path: Path, opts: LogOptions = LogOptions()) -> bytes:
     return format_logs(data, opts)
 
 
+def _read_from(path: Path, offset: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
 async def follow_log(
     path: Path,
     opts: LogOptions,
@@ -146,12 +155,7 @@ async def follow_log(
     since_ns = int(opts.since * 1e9) if opts.since is not None else None
     while True:
         alive = await running()
-        try:
-            with open(path, "rb") as f:
-                f.seek(offset)
-                chunk = f.read()
-        except FileNotFoundError:
-            chunk = b""
+        chunk = _read_from(path, offset)
         offset += len(chunk)
         buf += chunk
         complete, _, buf = buf.rpartition(b"\n")

@@ -39,16 +39,48 @@ DEFAULT_CAPABILITIES: tuple[str, ...] = (
 )
 
 # Every capability the kernel defines, in number order (0 … 40).
-ALL_CAPABILITIES: tuple[str, ...] = tuple(
-    "CAP_" + name
-    for name in (
-        "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP "
-        "LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER "
-        "SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE "
-        "SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP "
-        "MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF "
-        "CHECKPOINT_RESTORE"
-    ).split()
+ALL_CAPABILITIES: tuple[str, ...] = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 )
 
 # Paths hidden from, or made read-only for, unprivileged containers (runc's defaults).
@@ -250,7 +282,7 @@ def build_spec(inputs: SpecInputs) -> dict[str, Any]:
                 if inputs.user.additional_gids
                 else {}
             ),
-        },  # fmt: skip
+        },
         "args": argv,
         "env": merge_env(image.env, env_pairs),
         "cwd": cfg.working_dir or image.working_dir or "/",
@@ -284,11 +316,15 @@ def build_spec(inputs: SpecInputs) -> dict[str, Any]:
     }
 
 
-def stop_signal(config: ContainerConfig, image: ImageConfig, override: str = "") -> str:
-    """The signal that asks a container to stop (TERM-2): an explicit one, the container's,
-    the image's STOPSIGNAL, else SIGTERM; always spelled ``SIGxxx`` or a number."""
-    sig = override or config.stop_signal or image.stop_signal or "SIGTERM"
-    sig = sig.upper()
+def normalise_signal(sig: str) -> str:
+    """``term``, ``TERM`` and ``SIGTERM`` all become ``SIGTERM``; numbers stay numbers."""
+    sig = sig.upper() or "SIGTERM"
     if not sig.isdigit() and not sig.startswith("SIG"):
         sig = "SIG" + sig
     return sig
+
+
+def stop_signal(config: ContainerConfig, image: ImageConfig, override: str = "") -> str:
+    """The signal that asks a container to stop (TERM-2): an explicit one, the container's,
+    the image's STOPSIGNAL, else SIGTERM."""
+    return normalise_signal(override or config.stop_signal or image.stop_signal or "SIGTERM")

@@ -114,8 +114,8 @@ class Sandboxes:
                 # 3. one /dev/shm for the pod (shared IPC: POSIX shared memory)
                 shm = self.shm_path(sandbox_id)
                 shm.mkdir()
-                mounts.mount_tmpfs(shm, size=SHM_SIZE, mode=0o1777,
-                                   flags=mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC)  # fmt: skip
+                flags = mounts.MS_NOSUID | mounts.MS_NODEV | mounts.MS_NOEXEC
+                mounts.mount_tmpfs(shm, size=SHM_SIZE, mode=0o1777, flags=flags)
                 stack.callback(mounts.unmount, shm)
                 # 4. a shared PID namespace needs a living init (VOL-8)
                 if config.share_process_namespace:

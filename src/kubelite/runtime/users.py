@@ -138,7 +138,8 @@ def check_run_as_non_root(
     if security.run_as_user is not None:
         if security.run_as_user == 0:
             raise CreateContainerConfigError(
-                f'container\'s runAsUser breaks non-root policy (pod: "{pod}", container: {container})'
+                "container's runAsUser breaks non-root policy "
+                f'(pod: "{pod}", container: {container})'
             )
         return
     if not image_user_is_numeric(image_user):
@@ -149,5 +150,6 @@ def check_run_as_non_root(
         )
     if int(image_user.partition(":")[0] or 0) == 0:
         raise CreateContainerConfigError(
-            f'container has runAsNonRoot and image will run as root (pod: "{pod}", container: {container})'
+            "container has runAsNonRoot and image will run as root "
+            f'(pod: "{pod}", container: {container})'
         )

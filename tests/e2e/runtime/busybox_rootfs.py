@@ -4,6 +4,7 @@ gets a writable root that is thrown away with it. Needs no image store and no ne
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -58,9 +59,11 @@ class BusyboxRootfs:
             d.mkdir(parents=True, exist_ok=True)
         if not mounts.mounts_under(merged):
             opts = f"lowerdir={self.lower},upperdir={upper},workdir={work}"
-            subprocess.run(
-                ["mount", "-t", "overlay", "overlay", "-o", opts, str(merged)], check=True
+            proc = await asyncio.create_subprocess_exec(
+                "mount", "-t", "overlay", "overlay", "-o", opts, str(merged)
             )
+            if await proc.wait() != 0:
+                raise OSError(f"overlay mount on {merged} failed")
         return merged
 
     async def unmount_rootfs(self, container_dir: Path) -> None:

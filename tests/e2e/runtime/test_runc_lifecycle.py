@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 from kubelite.runtime.interface import (
     ContainerState,
@@ -13,7 +14,6 @@ from kubelite.runtime.interface import (
     StartContainerError,
 )
 from kubelite.runtime.runc import RuncRuntime
-from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 pytestmark = pytest.mark.e2e
 

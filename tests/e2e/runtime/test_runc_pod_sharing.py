@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 from kubelite.runtime.interface import (
     ContainerMount,
@@ -16,8 +17,8 @@ from kubelite.runtime.interface import (
     ProjectedFile,
 )
 from kubelite.runtime.logs import LogOptions, read_log
+from kubelite.runtime.mounts import mounts_under
 from kubelite.runtime.runc import RuncRuntime
-from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 pytestmark = pytest.mark.e2e
 STDOUT = frozenset({"stdout"})
@@ -141,4 +142,4 @@ async def test_empty_dir_survives_the_sandbox(runtime: RuncRuntime) -> None:
     assert kept.read_text() == "kept\n"
     await runtime.remove_volumes("uid-1")
     assert not kept.exists()
-    assert str(runtime.settings.pods_dir) not in Path("/proc/mounts").read_text()
+    assert not mounts_under(runtime.settings.pods_dir)

@@ -1,0 +1,193 @@
+"""The OCI spec built from a ContainerConfig: Kubernetes' command rules, env, security."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kubelite.images.interface import ImageConfig
+from kubelite.runtime.interface import (
+    ContainerConfig,
+    CreateContainerError,
+    Resources,
+    SecurityContext,
+)
+from kubelite.runtime.ocispec import (
+    ALL_CAPABILITIES,
+    DEFAULT_CAPABILITIES,
+    MASKED_PATHS,
+    Mount,
+    Namespaces,
+    SpecInputs,
+    build_spec,
+    capabilities,
+    container_argv,
+    merge_env,
+    stop_signal,
+)
+from kubelite.runtime.users import ProcessUser
+
+NS = Namespaces(network="/ns/net", ipc="/ns/ipc", uts="/ns/uts")
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "expected"),
+    [
+        ((), (), ["/entry", "cmd-arg"]),  # neither: image ENTRYPOINT + CMD
+        ((), ("a1",), ["/entry", "a1"]),  # args only: replace CMD
+        (("/bin/x",), (), ["/bin/x"]),  # command only: image CMD is ignored
+        (("/bin/x",), ("a1", "a2"), ["/bin/x", "a1", "a2"]),  # both
+    ],
+)
+def test_command_and_args_replace_entrypoint_and_cmd(
+    command: tuple[str, ...], args: tuple[str, ...], expected: list[str]
+) -> None:
+    assert container_argv(command, args, ("/entry",), ("cmd-arg",)) == expected
+
+
+def test_args_without_an_image_entrypoint_run_as_the_command() -> None:
+    assert container_argv((), ("sh", "-c", "x"), (), ("ignored",)) == ["sh", "-c", "x"]
+
+
+def test_container_env_overrides_image_env_in_place_and_expands() -> None:
+    env = merge_env(["PATH=/img", "A=1", "B=2"], [("B", "x$(A)"), ("A", "3"), ("C", "$(A)$$")])
+    # $(A) refers to the container's own earlier variables only, not the image's
+    assert env == ["PATH=/img", "A=3", "B=x$(A)", "C=3$"]
+
+
+def test_path_is_supplied_when_nobody_sets_it() -> None:
+    assert merge_env([], [])[0].startswith("PATH=/usr/local/sbin:")
+
+
+def _spec(config: ContainerConfig, image: ImageConfig | None = None, **kw: Any) -> dict[str, Any]:
+    return build_spec(
+        SpecInputs(
+            config=config,
+            image=image or ImageConfig(cmd=("sh",)),
+            rootfs="/r",
+            user=kw.pop("user", ProcessUser(0, 0)),
+            namespaces=kw.pop("namespaces", NS),
+            cgroups_path="/k/pod/ctr",
+            **kw,
+        )
+    )
+
+
+def test_command_args_are_expanded_against_the_env() -> None:
+    cfg = ContainerConfig(
+        name="c", attempt=0, image="i", command=("echo", "$(MSG)", "$(NOPE)", "$$(MSG)"),
+        env=(("MSG", "hi"),),
+    )  # fmt: skip
+    assert _spec(cfg)["process"]["args"] == ["echo", "hi", "$(NOPE)", "$(MSG)"]
+
+
+def test_no_command_at_all_is_an_error() -> None:
+    with pytest.raises(CreateContainerError):
+        _spec(ContainerConfig(name="c", attempt=0, image="i"), ImageConfig())
+
+
+def test_working_dir_falls_back_to_the_image_then_root() -> None:
+    cfg = ContainerConfig(name="c", attempt=0, image="i")
+    assert _spec(cfg, ImageConfig(cmd=("x",), working_dir="/app"))["process"]["cwd"] == "/app"
+    assert _spec(cfg)["process"]["cwd"] == "/"
+    with_dir = ContainerConfig(name="c", attempt=0, image="i", working_dir="/w")
+    assert _spec(with_dir, ImageConfig(cmd=("x",), working_dir="/app"))["process"]["cwd"] == "/w"
+
+
+@pytest.mark.parametrize(
+    ("add", "drop", "expected"),
+    [
+        ((), (), list(DEFAULT_CAPABILITIES)),
+        (("NET_ADMIN",), (), [*DEFAULT_CAPABILITIES, "CAP_NET_ADMIN"]),
+        ((), ("ALL",), []),
+        (("NET_ADMIN", "cap_sys_time"), ("ALL",), ["CAP_NET_ADMIN", "CAP_SYS_TIME"]),
+        (("ALL",), ("CHOWN",), [c for c in ALL_CAPABILITIES if c != "CAP_CHOWN"]),
+        ((), ("KILL", "CAP_NET_RAW"),
+         [c for c in DEFAULT_CAPABILITIES if c not in ("CAP_KILL", "CAP_NET_RAW")]),
+        (("KILL",), ("KILL",), [c for c in DEFAULT_CAPABILITIES if c != "CAP_KILL"]),
+    ],
+)  # fmt: skip
+def test_capabilities_follow_containerds_order(
+    add: tuple[str, ...], drop: tuple[str, ...], expected: list[str]
+) -> None:
+    sec = SecurityContext(capabilities_add=add, capabilities_drop=drop)
+    assert capabilities(sec) == expected
+
+
+def test_default_set_is_containerds_fourteen() -> None:
+    assert len(DEFAULT_CAPABILITIES) == 14 and "CAP_SYS_ADMIN" not in DEFAULT_CAPABILITIES
+    assert len(ALL_CAPABILITIES) == 41 and ALL_CAPABILITIES[12] == "CAP_NET_ADMIN"
+
+
+def test_unprivileged_spec_masks_proc_and_joins_the_sandbox() -> None:
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i"))
+    linux = spec["linux"]
+    assert linux["maskedPaths"] == list(MASKED_PATHS)
+    assert "/proc/sys" in linux["readonlyPaths"]
+    kinds = {n["type"]: n.get("path") for n in linux["namespaces"]}
+    assert kinds == {"network": "/ns/net", "ipc": "/ns/ipc", "uts": "/ns/uts", "mount": None,
+                     "pid": None}  # fmt: skip
+    assert spec["process"]["noNewPrivileges"] is False
+    assert linux["resources"]["devices"] == [{"allow": False, "access": "rwm"}]
+
+
+def test_shared_pid_namespace_is_joined_by_path() -> None:
+    ns = Namespaces(network="/n", ipc="/i", uts="/u", pid="/proc/42/ns/pid")
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i"), namespaces=ns)
+    assert {"type": "pid", "path": "/proc/42/ns/pid"} in spec["linux"]["namespaces"]
+
+
+def test_privileged_gets_everything_and_no_masks() -> None:
+    sec = SecurityContext(privileged=True, allow_privilege_escalation=False)
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i", security=sec))
+    assert spec["process"]["capabilities"]["bounding"] == list(ALL_CAPABILITIES)
+    assert "maskedPaths" not in spec["linux"]
+    assert spec["process"]["noNewPrivileges"] is False
+    sysfs = next(m for m in spec["mounts"] if m["destination"] == "/sys")
+    assert "rw" in sysfs["options"]
+
+
+def test_security_and_resources_reach_the_spec() -> None:
+    sec = SecurityContext(read_only_root_filesystem=True, allow_privilege_escalation=False)
+    res = Resources(cpu_shares=512, cpu_quota=50_000, memory_limit=1 << 20, pids_limit=9,
+                    oom_score_adj=-997)  # fmt: skip
+    cfg = ContainerConfig(name="c", attempt=0, image="i", security=sec, resources=res, tty=True)
+    spec = _spec(cfg, user=ProcessUser(1000, 100, (5, 6)), swap_limit=False)
+    proc, linux = spec["process"], spec["linux"]
+    assert proc["user"] == {"uid": 1000, "gid": 100, "additionalGids": [5, 6]}
+    assert proc["noNewPrivileges"] is True and proc["terminal"] is True
+    assert proc["oomScoreAdj"] == -997
+    assert spec["root"] == {"path": "/r", "readonly": True}
+    assert linux["resources"]["memory"] == {"limit": 1 << 20}
+    assert linux["resources"]["cpu"] == {"shares": 512, "quota": 50_000, "period": 100_000}
+    assert linux["resources"]["pids"] == {"limit": 9}
+    assert linux["cgroupsPath"] == "/k/pod/ctr"
+
+
+def test_caller_mounts_come_last_and_replace_a_standard_one() -> None:
+    mounts = (Mount("/data", "/host/vol"), Mount("/dev/shm", "/host/shm"))
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i"), mounts=mounts, shm_path="/s")
+    dests = [m["destination"] for m in spec["mounts"]]
+    assert dests.count("/dev/shm") == 1 and dests[-2:] == ["/data", "/dev/shm"]
+
+
+def test_sandbox_shm_is_bind_mounted() -> None:
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i"), shm_path="/sb/shm")
+    shm = next(m for m in spec["mounts"] if m["destination"] == "/dev/shm")
+    assert (shm["type"], shm["source"]) == ("bind", "/sb/shm")
+
+
+@pytest.mark.parametrize(
+    ("override", "container", "image", "expected"),
+    [
+        ("", "", "", "SIGTERM"),
+        ("", "", "SIGUSR1", "SIGUSR1"),
+        ("", "quit", "SIGUSR1", "SIGQUIT"),
+        ("SIGKILL", "SIGQUIT", "SIGUSR1", "SIGKILL"),
+        ("", "", "9", "9"),
+    ],
+)
+def test_stop_signal(override: str, container: str, image: str, expected: str) -> None:
+    cfg = ContainerConfig(name="c", attempt=0, image="i", stop_signal=container)
+    assert stop_signal(cfg, ImageConfig(stop_signal=image), override) == expected
