@@ -33,6 +33,8 @@ def _unknown(kind: Kind, obj: Any) -> list[str]:
 
 def _drop(obj: Any, path: str) -> None:
     tokens = [m.group(1) if m.group(1) is not None else m.group(2) for m in _TOKEN.finditer(path)]
+    if not tokens:
+        return
     cur = obj
     for t in tokens[:-1]:
         if isinstance(cur, list) and t.isdigit() and int(t) < len(cur):

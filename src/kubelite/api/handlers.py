@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelite.api import apply, fieldvalidation, params, tables
+from kubelite.api import apply, fieldvalidation, params, tables, typecheck
 from kubelite.api.bodies import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -89,6 +89,7 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
     if t.all_namespaces:
         raise method_not_allowed("POST", t.kind.plural)
     obj = await read_object(request)
+    typecheck.check(t.kind, obj)
     fieldvalidation.check(request, t.kind, obj)
     created = await ctx.registry.create(
         t.kind, t.namespace, obj, dry_run=params.dry_run(request.query)
@@ -100,6 +101,7 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
 async def update(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
     _name_required(t)
     obj = await read_object(request)
+    typecheck.check(t.kind, obj)
     fieldvalidation.check(request, t.kind, obj)
     updated = await ctx.registry.update(
         t.kind,
@@ -136,6 +138,7 @@ async def patch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamR
         if not manager:
             raise bad_request("PATCH requests with an apply patch must set fieldManager")
         if isinstance(body, dict):
+            typecheck.check(t.kind, body)
             fieldvalidation.check(request, t.kind, body)
         result, created = await apply.server_side_apply(
             ctx.registry, t, body, force=params.flag(request.query, "force"), dry_run=dry
@@ -143,6 +146,7 @@ async def patch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamR
         return _render(ctx, request, t.kind, result, 201 if created else 200)
     current = await ctx.registry.get(t.kind, t.namespace, t.name)
     new = patched(current, patch_type, body)
+    typecheck.check(t.kind, new)
     fieldvalidation.check(request, t.kind, new, baseline=current)
     new.setdefault("metadata", {})
     if not isinstance(new["metadata"], dict):

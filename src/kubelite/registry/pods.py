@@ -10,12 +10,16 @@ nothing to stop, so its deletion is immediate. Finalizers hold the object after 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from kubelite.model.fielderrors import FieldError, forbidden, required
+from kubelite.registry.errors import BadRequest
 from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, Subresource, age_of
 from kubelite.registry.selectors import path_getter
+
+log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 30
 TERMINAL = ("Succeeded", "Failed")
@@ -53,13 +57,13 @@ class PodKind(Kind):
     def validate(self, obj: Obj) -> list[FieldError]:
         validate_pod = _optional("kubelite.registry.pod_validation", "validate_pod")
         if validate_pod is not None:
-            return list(validate_pod(obj))
+            return _guarded(validate_pod, obj)
         return _minimal_validation(obj)
 
     def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
         validate_pod_update = _optional("kubelite.registry.pod_validation", "validate_pod_update")
         if validate_pod_update is not None:
-            return list(validate_pod_update(new, old))
+            return _guarded(validate_pod_update, new, old)
         return _minimal_validation(new) + _immutable_spec(new, old)
 
     def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
@@ -114,6 +118,17 @@ class PodKind(Kind):
             st.get("nominatedNodeName") or "<none>",
             gate_cell,
         ]
+
+
+def _guarded(fn: Callable[..., Any], *args: Obj) -> list[FieldError]:
+    """Run a validator; a crash on an odd-shaped object becomes a 400, never a 500."""
+    try:
+        return list(fn(*args))
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        log.warning("pod validation failed on an unexpected shape", exc_info=True)
+        raise BadRequest(
+            f'Pod in version "v1" cannot be handled as a Pod: {type(exc).__name__}: {exc}'
+        ) from exc
 
 
 def pod_summary(pod: Obj, now: float) -> tuple[str, str, str]:

@@ -176,3 +176,19 @@ async def test_field_validation_strict_warn_ignore(client: TestClient) -> None:
     bad["metadata"]["name"] = "fv2"
     r = await client.post(f"{PODS}?fieldValidation=Ignore", json=bad)
     assert r.status == 201 and "Warning" not in r.headers
+
+
+async def test_wrongly_typed_fields_are_a_decoding_400(client: TestClient) -> None:
+    bad = pod("typed")
+    bad["spec"]["containers"][0]["name"] = 5
+    r = await client.post(PODS, json=bad)
+    body = await r.json()
+    assert r.status == 400
+    assert body["message"] == (
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number into '
+        "Go struct field Container.spec.containers.name of type string"
+    )
+    ok = pod("typed")
+    ok["spec"]["containers"][0]["resources"] = {"limits": {"cpu": 1, "memory": "64Mi"}}
+    ok["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
+    assert (await client.post(PODS, json=ok)).status == 201
