@@ -167,13 +167,15 @@ async def delete_options(request: web.Request) -> tuple[DeleteOptions, bool]:
     q = request.query
     grace = body.get("gracePeriodSeconds", params.integer(q, "gracePeriodSeconds"))
     pre = body.get("preconditions") or {}
-    if grace is not None and not isinstance(grace, int):
+    if not isinstance(pre, dict):
+        raise bad_request("preconditions must be an object")
+    if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
         raise bad_request("gracePeriodSeconds must be an integer")
     opts = DeleteOptions(
         grace_period=grace,
         uid=pre.get("uid") or None,
         resource_version=pre.get("resourceVersion") or None,
-        propagation=body.get("propagationPolicy") or q.get("propagationPolicy"),
+        propagation=str(body.get("propagationPolicy") or q.get("propagationPolicy") or "") or None,
     )
     return opts, params.dry_run(q) or body.get("dryRun") == ["All"]
 

@@ -34,7 +34,7 @@ async def handle(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
 async def binding(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
     body = await read_object(request)
     target = body.get("target") or {}
-    node = target.get("name")
+    node = target.get("name") if isinstance(target, dict) else None
     if not node:
         raise bad_request("binding target name is required")
     await bind(ctx.registry, t.namespace, t.name, str(node))
@@ -47,7 +47,9 @@ async def binding(ctx: ApiContext, request: web.Request, t: Target) -> web.Strea
 async def eviction(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
     body = await read_object(request)
     opts_body = body.get("deleteOptions") or {}
-    grace = opts_body.get("gracePeriodSeconds")
+    grace = opts_body.get("gracePeriodSeconds") if isinstance(opts_body, dict) else None
+    if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+        raise bad_request("deleteOptions.gracePeriodSeconds must be an integer")
     await ctx.registry.delete(t.kind, t.namespace, t.name, DeleteOptions(grace_period=grace))
     return json_response(
         {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
