@@ -31,6 +31,7 @@ from kubelite.clock import Clock, SystemClock
 from kubelite.errors import KubeliteError
 from kubelite.registry import catalog
 from kubelite.registry.bootstrap import bootstrap
+from kubelite.registry.event_expiry import EventExpiry
 from kubelite.registry.namespace_reaper import NamespaceReaper
 from kubelite.registry.service import Registry
 from kubelite.store.interface import Store
@@ -165,6 +166,9 @@ class ApiServer:
             asyncio.create_task(
                 NamespaceReaper(registry=self.registry).run(), name="namespace-reaper"
             )
+        )
+        self._tasks.append(
+            asyncio.create_task(EventExpiry(registry=self.registry).run(), name="event-expiry")
         )
         maintain = getattr(self.store, "maintain", None)
         if maintain is not None:
