@@ -13,10 +13,12 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubelite.runtime.interface import CreateContainerError
+from kubelite.runtime.process import spawn, wait_process
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,22 +78,6 @@ def conmon_argv(container_id: str, name: str, paths: ConmonPaths, *, tty: bool) 
     return argv
 
 
-def _read_sync_message(fd: int) -> dict[str, object]:
-    """Block until conmon writes one JSON message or closes the pipe."""
-    data = b""
-    while True:
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        data += chunk
-        try:
-            msg: dict[str, object] = json.loads(data)
-            return msg
-        except ValueError:
-            continue
-    return {"data": -1, "message": data.decode(errors="replace") or "conmon exited early"}
-
-
 async def create_under_conmon(
     container_id: str, name: str, paths: ConmonPaths, *, tty: bool
 ) -> int:
@@ -99,33 +85,79 @@ async def create_under_conmon(
 
     Raises CreateContainerError with runc's message when the container cannot be created
     (e.g. the executable does not exist)."""
-    paths.persist.mkdir(parents=True, exist_ok=True)
-    paths.exit_dir.mkdir(parents=True, exist_ok=True)
-    paths.socket_dir.mkdir(parents=True, exist_ok=True)
-    paths.log_path.parent.mkdir(parents=True, exist_ok=True)
+    for d in (paths.persist, paths.exit_dir, paths.socket_dir, paths.log_path.parent):
+        d.mkdir(parents=True, exist_ok=True)
     read_fd, write_fd = os.pipe()
     try:
         env = {**os.environ, "_OCI_SYNCPIPE": str(write_fd)}
-        proc = await asyncio.create_subprocess_exec(
-            *conmon_argv(container_id, name, paths, tty=tty),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            pass_fds=(write_fd,),
-            env=env,
-            cwd=str(paths.persist),
-        )
+        # conmon forks its monitor and exits at once; the monitor answers on the sync pipe
+        # after `runc create`: {"data": <pid>} or {"data": -1, "message": ...}.
+        proc = _start_conmon(conmon_argv(container_id, name, paths, tty=tty), env, write_fd,
+                             paths.persist)  # fmt: skip
         os.close(write_fd)
         write_fd = -1
-        _, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise CreateContainerError(f"conmon failed: {err.decode(errors='replace').strip()}")
-        msg = await asyncio.to_thread(_read_sync_message, read_fd)
+        sync = asyncio.ensure_future(_read_message(read_fd))
+        try:
+            rc = await wait_process(proc)
+            msg = await sync
+        finally:
+            sync.cancel()
     finally:
-        os.close(read_fd)
         if write_fd >= 0:
             os.close(write_fd)
+        os.close(read_fd)
+    if rc != 0:
+        text = (paths.persist / "conmon.err").read_text(errors="replace").strip()
+        raise CreateContainerError(f"conmon failed: {text or f'exit {rc}'}")
     pid = msg.get("data")
     if not isinstance(pid, int) or pid <= 0:
         raise CreateContainerError(str(msg.get("message") or "runc create failed").strip())
     return pid
+
+
+def _start_conmon(
+    argv: list[str], env: dict[str, str], sync_fd: int, persist: Path
+) -> subprocess.Popen[bytes]:
+    with open(persist / "conmon.err", "wb") as err:
+        return spawn(argv, stdout=subprocess.DEVNULL, stderr=err, env=env, pass_fds=(sync_fd,),
+                     cwd=str(persist))  # fmt: skip
+
+
+async def _read_message(fd: int) -> dict[str, object]:
+    """The first JSON message on the sync pipe (conmon may keep the pipe open after it)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[dict[str, object]] = loop.create_future()
+    buf = bytearray()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        buf.extend(chunk)
+        msg = _parse(bytes(buf))
+        if msg is not None and not done.done():
+            done.set_result(msg)
+        elif not chunk and not done.done():
+            text = buf.decode(errors="replace").strip()
+            done.set_result({"data": -1, "message": text or "conmon exited without an answer"})
+
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, readable)
+    try:
+        return await done
+    finally:
+        loop.remove_reader(fd)
+
+
+def _parse(data: bytes) -> dict[str, object] | None:
+    for line in data.decode(errors="replace").splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict):
+            return msg
+    return None

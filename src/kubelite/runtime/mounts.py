@@ -25,12 +25,17 @@ _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctype
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
-def mount_tmpfs(target: Path, *, size: int | None, mode: int = 0o777, flags: int = 0) -> None:
-    options = f"mode={mode:o}" + (f",size={size}" if size is not None else "")
-    rc = _libc.mount(b"tmpfs", os.fsencode(target), b"tmpfs", flags, options.encode())
+def mount(source: str, target: Path, fstype: str, options: str, flags: int = 0) -> None:
+    rc = _libc.mount(source.encode(), os.fsencode(target), fstype.encode(), flags,
+                     options.encode())  # fmt: skip
     if rc != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"mount tmpfs on {target}: {os.strerror(err)}")
+        raise OSError(err, f"mount {fstype} on {target}: {os.strerror(err)}")
+
+
+def mount_tmpfs(target: Path, *, size: int | None, mode: int = 0o777, flags: int = 0) -> None:
+    options = f"mode={mode:o}" + (f",size={size}" if size is not None else "")
+    mount("tmpfs", target, "tmpfs", options, flags)
 
 
 def unmount(target: Path) -> bool:

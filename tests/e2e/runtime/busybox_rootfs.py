@@ -4,7 +4,6 @@ gets a writable root that is thrown away with it. Needs no image store and no ne
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -59,11 +58,7 @@ class BusyboxRootfs:
             d.mkdir(parents=True, exist_ok=True)
         if not mounts.mounts_under(merged):
             opts = f"lowerdir={self.lower},upperdir={upper},workdir={work}"
-            proc = await asyncio.create_subprocess_exec(
-                "mount", "-t", "overlay", "overlay", "-o", opts, str(merged)
-            )
-            if await proc.wait() != 0:
-                raise OSError(f"overlay mount on {merged} failed")
+            mounts.mount("overlay", merged, "overlay", opts)
         return merged
 
     async def unmount_rootfs(self, container_dir: Path) -> None:
