@@ -141,7 +141,12 @@ async def patch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamR
             typecheck.check(t.kind, body)
             fieldvalidation.check(request, t.kind, body)
         result, created = await apply.server_side_apply(
-            ctx.registry, t, body, force=params.flag(request.query, "force"), dry_run=dry
+            ctx.registry,
+            t,
+            body,
+            manager=manager,
+            force=params.flag(request.query, "force"),
+            dry_run=dry,
         )
         return _render(ctx, request, t.kind, result, 201 if created else 200)
     current = await ctx.registry.get(t.kind, t.namespace, t.name)

@@ -163,6 +163,8 @@ SYSTEM_FIELDS = (
 
 def carry_system_fields(new_meta: dict[str, Any], old_meta: dict[str, Any]) -> None:
     """On update, fields only the server sets keep their stored values."""
+    if "managedFields" not in new_meta and "managedFields" in old_meta:
+        new_meta["managedFields"] = old_meta["managedFields"]
     for f in SYSTEM_FIELDS:
         if f in old_meta:
             new_meta[f] = old_meta[f]

@@ -192,3 +192,38 @@ async def test_wrongly_typed_fields_are_a_decoding_400(client: TestClient) -> No
     ok["spec"]["containers"][0]["resources"] = {"limits": {"cpu": 1, "memory": "64Mi"}}
     ok["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
     assert (await client.post(PODS, json=ok)).status == 201
+
+
+async def test_server_side_apply_ownership(client: TestClient) -> None:
+    headers = {"Content-Type": "application/apply-patch+yaml"}
+
+    async def apply(manager: str, body: dict, force: bool = False):
+        url = f"{PODS}/ssa?fieldManager={manager}&force={'true' if force else 'false'}"
+        return await client.patch(url, data=json.dumps(body), headers=headers)
+
+    first = pod("ssa")
+    first["metadata"]["labels"] = {"a": "1", "gone": "x"}
+    assert (await apply("one", first)).status == 201
+    other = pod("ssa")
+    other["metadata"]["labels"] = {}
+    other["spec"]["containers"][0]["image"] = "busybox:1.37"
+    r = await apply("two", other)
+    body = await r.json()
+    assert r.status == 409
+    assert body["message"] == (
+        'Apply failed with 1 conflict: conflict with "one" using v1: '
+        '.spec.containers[name="app"].image'
+    )
+    assert body["details"]["causes"][0]["type"] == "FieldManagerConflict"
+    assert (await apply("two", other, force=True)).status == 200
+    assert (await apply("one", first)).status == 409  # "two" owns the image now
+    # "one" now applies only a label: "gone", which only it owned, is removed
+    r = await apply(
+        "one",
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ssa", "labels": {"a": "1"}}},
+    )
+    got = await r.json()
+    assert got["metadata"]["labels"] == {"a": "1"}
+    assert got["spec"]["containers"][0]["image"] == "busybox:1.37"
+    managers = {e["manager"] for e in got["metadata"]["managedFields"]}
+    assert managers == {"one", "two"}
