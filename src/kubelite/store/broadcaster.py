@@ -4,22 +4,39 @@ Every committed write is published here once; each watcher owns an unbounded que
 from revision N first replays the kept history after N, then follows the live queue, so events
 arrive exactly once and in revision order. History covers revisions ``(floor, current]``; a
 watch starting below ``floor`` gets ``Compacted`` (HTTP 410, the client re-lists).
+
+History is kept as JSON text (a fraction of the memory of parsed dicts) and parsed again only
+for watchers that replay it; live events are parsed once and shared by every watcher.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import AsyncGenerator
 
 from kubelite.store.interface import Compacted, WatchEvent
 
-DEFAULT_HISTORY = 20_000
+DEFAULT_HISTORY = 10_000
+
+
+class _Kept:
+    """A history entry: the event with its object still serialized."""
+
+    __slots__ = ("key", "prev_text", "revision", "text", "type")
+
+    def __init__(self, ev: WatchEvent, text: str) -> None:
+        self.type, self.key, self.revision = ev.type, ev.key, ev.revision
+        self.text, self.prev_text = text, ev.prev_text
+
+    def event(self) -> WatchEvent:
+        return WatchEvent(self.type, self.key, self.revision, json.loads(self.text), self.prev_text)
 
 
 class Broadcaster:
     def __init__(self, *, floor: int, history: int = DEFAULT_HISTORY) -> None:
-        self._history: deque[WatchEvent] = deque()
+        self._history: deque[_Kept] = deque()
         self._max = history
         self._floor = floor
         self._subscribers: set[asyncio.Queue[WatchEvent]] = set()
@@ -32,13 +49,15 @@ class Broadcaster:
     def watcher_count(self) -> int:
         return len(self._subscribers)
 
-    def preload(self, events: list[WatchEvent]) -> None:
-        """Seed history (e.g. from the durable log at start-up); events in revision order."""
-        for ev in events:
-            self._remember(ev)
+    def preload(self, events: list[tuple[WatchEvent, str]]) -> None:
+        """Seed history (e.g. from the durable log at start-up): (event, object as JSON)
+        pairs in revision order."""
+        for ev, text in events:
+            self._remember(ev, text)
 
-    def publish(self, event: WatchEvent) -> None:
-        self._remember(event)
+    def publish(self, event: WatchEvent, text: str) -> None:
+        """``text`` is ``event.object`` as JSON, kept for replays."""
+        self._remember(event, text)
         for q in self._subscribers:
             q.put_nowait(event)
 
@@ -47,8 +66,8 @@ class Broadcaster:
             self._history.popleft()
         self._floor = max(self._floor, revision)
 
-    def _remember(self, event: WatchEvent) -> None:
-        self._history.append(event)
+    def _remember(self, event: WatchEvent, text: str) -> None:
+        self._history.append(_Kept(event, text))
         while len(self._history) > self._max:
             self._floor = self._history.popleft().revision
 
@@ -59,10 +78,10 @@ class Broadcaster:
         self._subscribers.add(queue)
         try:
             last = since
-            for ev in list(self._history):
-                if ev.revision > last and ev.key.startswith(prefix):
-                    last = ev.revision
-                    yield ev
+            for kept in list(self._history):
+                if kept.revision > last and kept.key.startswith(prefix):
+                    last = kept.revision
+                    yield kept.event()
             while True:
                 ev = await queue.get()
                 if ev.revision > last and ev.key.startswith(prefix):

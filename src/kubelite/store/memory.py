@@ -91,7 +91,7 @@ class MemoryStore:
         else:
             self._objects[key] = text
             self._rvs[key] = rev
-        self._broadcaster.publish(WatchEvent(kind, key, rev, json.loads(text), prev_text))
+        self._broadcaster.publish(WatchEvent(kind, key, rev, json.loads(text), prev_text), text)
         return obj
 
     def _persist(self, revision: int, key: str, kind: EventType, text: str) -> None:

@@ -14,7 +14,6 @@ returns the space. ``maintain`` runs both periodically.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -71,7 +70,7 @@ class SqliteStore(MemoryStore):
         floor = recent[0][0] - 1 if recent else self._revision
         self._broadcaster.compact(floor)
         self._broadcaster.preload(
-            [WatchEvent(kind, key, int(rev), json.loads(value)) for rev, key, kind, value in recent]
+            [(WatchEvent(kind, key, int(rev), {}), value) for rev, key, kind, value in recent]
         )
 
     def _persist(self, revision: int, key: str, kind: EventType, text: str) -> None:
