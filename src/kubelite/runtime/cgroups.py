@@ -93,6 +93,7 @@ class PodCgroups:
         if self.unified_only:
             d = CGROUP_MOUNT / rel.lstrip("/")
             d.mkdir(parents=True, exist_ok=True)
+            _enable_controllers(CGROUP_MOUNT, d)
             if memory_limit is not None and (d / "memory.max").exists():
                 _write(d / "memory.max", str(memory_limit))
             if cpu_quota is not None and (d / "cpu.max").exists():
@@ -174,3 +175,18 @@ def _rmtree_cgroup(path: Path) -> None:
         except OSError as e:
             if e.errno != errno.ENOENT:
                 raise
+
+
+def _enable_controllers(mount: Path, leaf: Path) -> None:
+    """cgroup v2: make memory, cpu and pids available down to ``leaf`` (best effort: a
+    controller the parent does not offer is skipped)."""
+    node = mount
+    for part in leaf.relative_to(mount).parts:
+        try:
+            offered = (node / "cgroup.controllers").read_text().split()
+            wanted = [c for c in ("memory", "cpu", "pids") if c in offered]
+            if wanted:
+                _write(node / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
+        except OSError:
+            pass
+        node = node / part

@@ -208,7 +208,8 @@ class Containers:
             record = ContainerRecord(
                 id=container_id, sandbox_id=sandbox_id, pod_uid=sandbox.pod_uid,
                 name=config.name, attempt=config.attempt, image=config.image,
-                image_id=image_id, created_at=self.clock.now(), log_path=str(config.log_path),
+                image_id=image_id, created_at=self.clock.now(),
+                log_path=str(config.log_path if config.log_path != Path() else d / "console.log"),
                 cgroup_path=cgroup_path, stop_signal=ocispec.stop_signal(config, image),
                 tty=config.tty, termination_message_file=str(tm_file),
                 labels=dict(config.labels),
@@ -225,7 +226,10 @@ class Containers:
             return
         paths = self.paths(record)
         try:
-            await conmon.create_under_conmon(record.id, record.name, paths, tty=record.tty)
+            # A conmon already monitoring this id means a previous start was interrupted
+            # after `runc create` (e.g. kubelite restarted): only `runc start` is missing.
+            if not self._conmon_alive(record):
+                await conmon.create_under_conmon(record.id, record.name, paths, tty=record.tty)
             started_at = self.clock.now()
             await self.runc.start(record.id)
         except (CreateContainerError, StartContainerError) as e:

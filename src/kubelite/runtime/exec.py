@@ -120,6 +120,12 @@ class TtyExecSession:
         os.set_blocking(master, False)
         self._loop.add_reader(master, self._on_readable)
         self._open = True
+        self._seen_output = False
+
+    def _nudge(self) -> None:
+        if self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, signal.SIGWINCH)
 
     def _on_readable(self) -> None:
         try:
@@ -129,6 +135,11 @@ class TtyExecSession:
         except OSError:  # EIO: every slave holder has gone
             data = b""
         if data:
+            if not self._seen_output:
+                # runc copies our terminal size only once its signal handler runs, which can
+                # be after an early resize: repeat the nudge once it is surely listening.
+                self._seen_output = True
+                self._nudge()
             self._queue.put_nowait(data)
         else:
             self._loop.remove_reader(self._master)
@@ -163,9 +174,7 @@ class TtyExecSession:
 
     async def resize(self, columns: int, rows: int) -> None:
         fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        if self._proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._proc.pid, signal.SIGWINCH)
+        self._nudge()
 
     async def wait(self) -> int:
         rc = await self._proc.wait()

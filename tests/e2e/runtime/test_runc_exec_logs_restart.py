@@ -34,15 +34,17 @@ async def test_exec_sync_exit_code_output_and_timeout(runtime: RuncRuntime) -> N
 async def test_exec_with_a_tty_and_resize(runtime: RuncRuntime) -> None:
     sid = await sandbox(runtime)
     cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
-    session = await runtime.exec_stream(cid, ["sh", "-c", "read x; tty; stty size; exit 5"],
-                                        tty=True, stdin=True)  # fmt: skip
+    script = "echo ready; read x; tty; stty size; exit 5"
+    session = await runtime.exec_stream(cid, ["sh", "-c", script], tty=True, stdin=True)
+    chunks = session.stdout()
+    out = await chunks.__anext__()  # the terminal is set up once the shell has spoken
     await session.resize(100, 40)
+    await asyncio.sleep(0.05)
     await session.write_stdin(b"go\n")
-    out = b""
-    async for chunk in session.stdout():
+    async for chunk in chunks:
         out += chunk
     assert await session.wait() == 5
-    assert b"/dev/pts/" in out and b"40 100" in out
+    assert b"ready" in out and b"/dev/pts/" in out and b"40 100" in out
 
 
 async def test_exec_stream_with_pipes(runtime: RuncRuntime) -> None:

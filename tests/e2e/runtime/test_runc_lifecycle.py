@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
@@ -149,3 +151,39 @@ async def test_termination_message_file_is_fresh_and_reported(runtime: RuncRunti
     path = (await runtime.container_status(cid)).termination_message_file
     assert path is not None and path.read_text() == "bye\n"
     assert path.stat().st_mode & 0o777 == 0o666
+
+
+async def test_a_tty_container_logs_through_conmons_terminal(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sh", "-c", "tty; echo done"], tty=True))
+    await wait_exit(runtime, cid)
+    status = await runtime.container_status(cid)
+    assert status.exit_code == 0
+    log = status.log_path.read_text()
+    assert "/dev/pts/" in log and "done" in log
+
+
+async def test_stop_signal_of_the_image_is_used(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime, share_process_namespace=True)
+    trap = "trap 'echo got-usr1; exit 0' USR1; while true; do sleep 0.05; done"
+    cid = await run(runtime, sid, container(runtime, "c", ["sh", "-c", trap],
+                                            image="busybox-stopsignal"))  # fmt: skip
+    await asyncio.sleep(0.2)
+    await runtime.stop_container(cid, timeout=5)
+    status = await runtime.container_status(cid)
+    assert (status.exit_code, status.reason) == (0, "Completed")
+    assert "got-usr1" in status.log_path.read_text()
+
+
+async def test_start_finishes_after_an_interrupted_start(runtime: RuncRuntime) -> None:
+    from kubelite.runtime import conmon
+
+    sid = await sandbox(runtime)
+    cid = await runtime.create_container(sid, container(runtime, "c", ["echo", "resumed"]))
+    record = runtime.containers.get(cid)
+    # as if kubelite died between `runc create` and `runc start`
+    await conmon.create_under_conmon(cid, "c", runtime.containers.paths(record), tty=False)
+    await runtime.start_container(cid)
+    await wait_exit(runtime, cid)
+    status = await runtime.container_status(cid)
+    assert status.exit_code == 0 and "resumed" in status.log_path.read_text()
