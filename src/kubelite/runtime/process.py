@@ -74,7 +74,12 @@ async def wait_process(proc: subprocess.Popen[bytes]) -> int:
     pidfd = os.pidfd_open(proc.pid)
     try:
         exited: asyncio.Future[None] = loop.create_future()
-        loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+
+        def readable() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        loop.add_reader(pidfd, readable)
         try:
             await exited
         finally:
