@@ -1,10 +1,11 @@
-"""Decoding of the protobuf request bodies kubectl's imperative ``create namespace|configmap|
-secret`` send (client-go prefers protobuf for built-in types and has no JSON fallback).
+"""Decoding of the protobuf request bodies that kubectl's imperative ``create namespace|
+configmap|secret|serviceaccount`` send (client-go prefers protobuf for built-in types and has
+no JSON fallback).
 
 Only the wire format and the few messages those commands produce are understood: the ``k8s\\0``
-envelope around a ``runtime.Unknown`` (typeMeta=1, raw=2), and Namespace, ConfigMap, Secret
-with the ObjectMeta fields name, generateName, namespace, labels and annotations. Anything else
-raises ``ProtobufError`` and the caller answers 415.
+envelope around a ``runtime.Unknown`` (typeMeta=1, raw=2), and Namespace, ConfigMap, Secret and
+ServiceAccount with the ObjectMeta fields name, generateName, namespace, labels, annotations
+and finalizers. Anything else raises ``ProtobufError`` and the caller answers 415.
 """
 
 from __future__ import annotations
@@ -131,7 +132,22 @@ def _namespace(buf: bytes) -> dict[str, Any]:
     return obj
 
 
-_DECODERS = {"ConfigMap": _configmap, "Secret": _secret, "Namespace": _namespace}
+def _serviceaccount(buf: bytes) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for n, v in fields(buf):
+        if n == 1 and isinstance(v, bytes):
+            obj["metadata"] = _meta(v)
+        elif n == 4:
+            obj["automountServiceAccountToken"] = bool(v)
+    return obj
+
+
+_DECODERS = {
+    "ConfigMap": _configmap,
+    "Secret": _secret,
+    "Namespace": _namespace,
+    "ServiceAccount": _serviceaccount,
+}
 
 
 def decode(body: bytes) -> dict[str, Any]:

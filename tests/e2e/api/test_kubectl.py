@@ -158,6 +158,8 @@ def test_namespaces_configmaps_secrets_imperative(server: Server) -> None:
     assert r.stdout.strip() == "configmap/c1 created", r.stderr
     r = server.kubectl("create", "secret", "generic", "s1", "--from-literal=p=q", "-n", "n2")
     assert r.stdout.strip() == "secret/s1 created", r.stderr
+    r = server.kubectl("create", "serviceaccount", "robot", "-n", "n2")
+    assert r.stdout.strip() == "serviceaccount/robot created", r.stderr
     r = server.kubectl("get", "cm,secret", "-n", "n2", check=True)
     assert "configmap/c1   1" in r.stdout and "Opaque" in r.stdout
     r = server.kubectl("get", "ns", check=True)
