@@ -51,9 +51,11 @@ async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
     return time.perf_counter() - start
 
 
-def _config(rt: RuncRuntime, name: str, n: int) -> ContainerConfig:
+def _config(
+    rt: RuncRuntime, name: str, n: int, argv: tuple[str, ...] = ("true",)
+) -> ContainerConfig:
     log = rt.settings.pod_logs_dir / "bench_b_uid" / name / f"{n}.log"
-    return ContainerConfig(name=name, attempt=n, image="busybox", command=("true",), log_path=log)
+    return ContainerConfig(name=name, attempt=n, image="busybox", command=argv, log_path=log)
 
 
 async def _raw_runc(rt: RuncRuntime, bundle: Path, n: int) -> float:
@@ -82,18 +84,20 @@ async def main(runs: int) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-async def _three(rt: RuncRuntime, n: int, made: list[str]) -> None:
-    """A fresh sandbox with three containers, each run to its exit."""
+async def _three(
+    rt: RuncRuntime, n: int, made: list[str], argv: tuple[str, ...] = ("true",), wait: bool = True
+) -> None:
+    """A fresh sandbox with three containers, each run to its exit when ``wait``."""
     config = SandboxConfig(pod_uid=f"p{n}", pod_name="t", namespace="bench", attempt=0,
                            hostname="t")  # fmt: skip
     sandbox = await rt.run_sandbox(config)
     made.append(sandbox)
     ids = []
     for name in ("a", "b", "c"):
-        cid = await rt.create_container(sandbox, _config(rt, name, n))
+        cid = await rt.create_container(sandbox, _config(rt, name, n, argv))
         await rt.start_container(cid)
         ids.append(cid)
-    for cid in ids:
+    for cid in ids if wait else ():
         await rt.wait_container(cid, 10)
 
 
@@ -133,11 +137,18 @@ async def bench(rt: RuncRuntime, runs: int) -> None:
         trio.append(await _timed(lambda n=n, made=made: _three(rt, n, made)))
         teardown.append(await _timed(lambda made=made: rt.remove_sandbox(made[0])))
 
+    killed: list[float] = []
+    for n in range(runs):
+        made = []
+        await _three(rt, n, made, argv=("sleep", "60"), wait=False)
+        killed.append(await _timed(lambda made=made: rt.remove_sandbox(made[0])))
+
     print(f"runs: {runs}")
     _report("raw runc run (busybox true)", raw)
     _report("kubelite create+start+exit, 1 ctr", ours, raw)
     _report("kubelite sandbox + 3 ctrs to exit", trio, [3 * r for r in raw])
     _report("sandbox teardown (3 exited ctrs)", teardown)
+    _report("sandbox teardown (3 running, SIGKILL)", killed)
 
 
 if __name__ == "__main__":

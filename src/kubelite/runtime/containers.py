@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from kubelite.clock import Clock
-from kubelite.images.interface import ImageError, RootfsProvider
+from kubelite.images.interface import ImageConfig, ImageError, RootfsProvider
 from kubelite.runtime import bundle, conmon, namespaces, ocispec, users
 from kubelite.runtime.cgroups import PodCgroups
 from kubelite.runtime.interface import (
@@ -33,7 +33,14 @@ from kubelite.runtime.interface import (
 )
 from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
-from kubelite.runtime.state import ContainerRecord, load, new_id, save, write_json
+from kubelite.runtime.state import (
+    ContainerRecord,
+    SandboxRecord,
+    load,
+    new_id,
+    save,
+    write_json,
+)
 from kubelite.runtime.volumes import read_manifest
 
 EventSink = Callable[[EventKind, str, str], None]
@@ -177,6 +184,21 @@ class Containers:
         # Mount checks first: they need nothing mounted and fail fast (VOL-5, VOL-6).
         manifest = read_manifest(self.pods_dir, sandbox.pod_uid)
         vol_mounts = bundle.volume_mounts(config.name, config.mounts, manifest)
+        try:
+            return await self._create(sandbox, config, image, image_id, vol_mounts)
+        except OSError as e:
+            raise CreateContainerError(f"failed to create container {config.name}: {e}") from e
+
+    async def _create(
+        self,
+        sandbox: SandboxRecord,
+        config: ContainerConfig,
+        image: ImageConfig,
+        image_id: str,
+        vol_mounts: list[ocispec.Mount],
+    ) -> str:
+        """Bundle, rootfs and record; every step is undone if a later one fails."""
+        sandbox_id = sandbox.id
         container_id = new_id()
         d = self.dir(container_id)
         async with AsyncExitStack() as stack:
