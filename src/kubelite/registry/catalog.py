@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kubelite.registry.configmaps import CONFIGMAPS
 from kubelite.registry.events import EVENTS
+from kubelite.registry.events_v1 import EVENTS_V1
 from kubelite.registry.leases import LEASES
 from kubelite.registry.namespaces import NAMESPACES
 from kubelite.registry.nodes import NODES
@@ -21,6 +22,7 @@ ALL_KINDS: list[Kind] = [
     NODES,
     SERVICEACCOUNTS,
     LEASES,
+    EVENTS_V1,
 ]
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

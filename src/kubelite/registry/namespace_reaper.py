@@ -42,7 +42,7 @@ class NamespaceReaper:
         reg = self._registry
         remaining = 0
         for kind in reg.kinds:
-            if not kind.namespaced:
+            if not kind.namespaced or getattr(kind, "storage_kind", None) is not None:
                 continue
             items, _ = await reg.list(kind, name)
             remaining += len(items)

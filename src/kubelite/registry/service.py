@@ -65,11 +65,16 @@ class Registry:
 
     # -- reads -------------------------------------------------------------------------------
     async def get(self, kind: Kind, namespace: str, name: str) -> Obj:
+        if (stored := _storage_kind(kind)) is not None:
+            return _out(kind, await self.get(stored, namespace, name))
         return await self.store.get(self.key(kind, namespace, name))
 
     async def list(
         self, kind: Kind, namespace: str | None, sel: Selection = Selection()
     ) -> tuple[list[Obj], int]:
+        if (stored := _storage_kind(kind)) is not None:
+            items, rev = await self.list(stored, namespace, sel)
+            return [_out(kind, o) for o in items], rev
         ns = (namespace or None) if kind.namespaced else ""
         items, rev = await self.store.list(prefix_for(kind.qualified, ns))
         return [o for o in items if sel.matches(o)], rev
@@ -77,15 +82,23 @@ class Registry:
     async def watch(
         self, kind: Kind, namespace: str | None, since: int, sel: Selection = Selection()
     ) -> AsyncGenerator[WatchEvent, None]:
+        stored = _storage_kind(kind)
+        storage = stored.qualified if stored is not None else kind.qualified
         ns = (namespace or None) if kind.namespaced else ""
-        async with aclosing(self.store.watch(prefix_for(kind.qualified, ns), since)) as events:
+        async with aclosing(self.store.watch(prefix_for(storage, ns), since)) as events:
             async for ev in events:
                 out = _through_selection(ev, sel)
+                if out is not None and stored is not None:
+                    out = WatchEvent(out.type, out.key, out.revision, _out(kind, out.object))
                 if out is not None:
                     yield out
 
     # -- create ------------------------------------------------------------------------------
     async def create(self, kind: Kind, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
+        if (stored := _storage_kind(kind)) is not None:
+            self._check_type(kind, obj)
+            created = await self.create(stored, namespace, _in(kind, obj), dry_run=dry_run)
+            return _out(kind, created)
         self._check_type(kind, obj)
         md = obj.setdefault("metadata", {})
         if not isinstance(md, dict):
@@ -166,6 +179,10 @@ class Registry:
         subresource: str = "",
         dry_run: bool = False,
     ) -> Obj:
+        if (stored := _storage_kind(kind)) is not None:
+            self._check_type(kind, obj)
+            new = _in(kind, obj)
+            return _out(kind, await self.update(stored, namespace, name, new, dry_run=dry_run))
         self._check_type(kind, obj)
         key = self.key(kind, namespace, name)
         old = await self.store.get(key)
@@ -234,6 +251,9 @@ class Registry:
         *,
         dry_run: bool = False,
     ) -> DeleteResult:
+        if (stored := _storage_kind(kind)) is not None:
+            res = await self.delete(stored, namespace, name, opts, dry_run=dry_run)
+            return DeleteResult(_out(kind, res.object), res.removed)
         key = self.key(kind, namespace, name)
         obj = await self.store.get(key)
         md = obj["metadata"]
@@ -268,6 +288,22 @@ class Registry:
         md["deletionTimestamp"] = rfc3339(now + grace)
         md["deletionGracePeriodSeconds"] = grace
         return True
+
+
+def _storage_kind(kind: Kind) -> Kind | None:
+    """The kind whose storage a view kind (events.k8s.io Events) shares, if any."""
+    stored = getattr(kind, "storage_kind", None)
+    return stored if isinstance(stored, Kind) else None
+
+
+def _in(kind: Kind, obj: Obj) -> Obj:
+    converted: Obj = kind.to_storage(obj)  # type: ignore[attr-defined]
+    return converted
+
+
+def _out(kind: Kind, obj: Obj) -> Obj:
+    converted: Obj = kind.from_storage(obj)  # type: ignore[attr-defined]
+    return converted
 
 
 def _through_selection(ev: WatchEvent, sel: Selection) -> WatchEvent | None:

@@ -227,3 +227,29 @@ async def test_server_side_apply_ownership(client: TestClient) -> None:
     assert got["spec"]["containers"][0]["image"] == "busybox:1.37"
     managers = {e["manager"] for e in got["metadata"]["managedFields"]}
     assert managers == {"one", "two"}
+
+
+async def test_events_through_both_apis_are_the_same_objects(client: TestClient) -> None:
+    new = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "e1"},
+        "regarding": {"kind": "Pod", "name": "web"},
+        "note": "hello",
+        "reason": "Tested",
+        "type": "Normal",
+        "eventTime": "2025-01-01T00:00:00.000000Z",
+        "reportingController": "me",
+        "reportingInstance": "me-1",
+        "action": "Test",
+    }
+    r = await client.post("/apis/events.k8s.io/v1/namespaces/default/events", json=new)
+    assert r.status == 201, await r.text()
+    assert (await r.json())["note"] == "hello"
+    core = await (await client.get("/api/v1/namespaces/default/events/e1")).json()
+    assert core["message"] == "hello" and core["involvedObject"]["name"] == "web"
+    r = await client.get(
+        "/apis/events.k8s.io/v1/namespaces/default/events",
+        params={"fieldSelector": "regarding.name=web"},
+    )
+    assert [e["note"] for e in (await r.json())["items"]] == ["hello"]

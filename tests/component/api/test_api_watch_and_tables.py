@@ -99,7 +99,7 @@ async def test_discovery_legacy_and_aggregated(client: TestClient) -> None:
     assert r.headers["Content-Type"] == agg_accept
     assert (await r.json())["kind"] == "APIGroupDiscoveryList"
     groups = await (await client.get("/apis")).json()
-    assert [g["name"] for g in groups["groups"]] == ["coordination.k8s.io"]
+    assert [g["name"] for g in groups["groups"]] == ["coordination.k8s.io", "events.k8s.io"]
 
 
 async def test_openapi_v3_advertises_field_validation_on_every_patch(client: TestClient) -> None:
