@@ -87,7 +87,7 @@ class RuncRuntime:
         await self.stop_sandbox(sandbox_id)
         mine = [c for c in self.containers.all() if c.sandbox_id == sandbox_id]
         await asyncio.gather(*(self.containers.remove(c.id) for c in mine))
-        self.sandboxes.remove(record)
+        await self.sandboxes.remove(record)
 
     async def list_sandboxes(self) -> list[SandboxStatus]:
         return [self.sandboxes.status(r) for r in self.sandboxes.all()]

@@ -8,8 +8,8 @@ pause process but keeps the record; removing also deletes the cgroup parent and 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -154,15 +154,18 @@ class Sandboxes:
             record.stopped_at = self.clock.now()
             save(d / "sandbox.json", record)
 
-    def remove(self, record: SandboxRecord) -> None:
+    async def remove(self, record: SandboxRecord) -> None:
         """After ``stop`` and after its containers are gone: the cgroup parent and folder."""
         d = self.dir(record.id)
         if record.pause_pid is not None:
             pause = namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
-            for _ in range(200):  # the kernel needs a moment to reap the namespace's init
+            for _ in range(1000):  # the kernel needs a moment to reap the namespace's init
                 if not namespaces.pause_alive(pause):
                     break
-                time.sleep(0.001)
+                await asyncio.sleep(0.001)
+        self._forget(d, record.id)
+
+    def _forget(self, d: Path, sandbox_id: str) -> None:
         mounts.unmount_all_under(d)
-        self.cgroups.remove_pod(record.id)
+        self.cgroups.remove_pod(sandbox_id)
         shutil.rmtree(d, ignore_errors=True)

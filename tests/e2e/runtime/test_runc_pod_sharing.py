@@ -11,10 +11,12 @@ from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 from kubelite.runtime.interface import (
     ContainerMount,
     CreateContainerConfigError,
+    CreateContainerError,
     EmptyDirVolume,
     FilesVolume,
     HostPathVolume,
     ProjectedFile,
+    SecurityContext,
 )
 from kubelite.runtime.logs import LogOptions, read_log
 from kubelite.runtime.mounts import mounts_under
@@ -143,3 +145,46 @@ async def test_empty_dir_survives_the_sandbox(runtime: RuncRuntime) -> None:
     await runtime.remove_volumes("uid-1")
     assert not kept.exists()
     assert not mounts_under(runtime.settings.pods_dir)
+
+
+async def test_files_volume_is_replaced_atomically(runtime: RuncRuntime) -> None:
+    one = FilesVolume("cfg", (ProjectedFile("a", b"1"), ProjectedFile("b", b"2")))
+    await runtime.prepare_volumes("uid-1", [one])
+    vol = runtime.settings.pods_dir / "uid-1" / "volumes" / "cfg"
+    first = (vol / "..data").readlink()
+    await runtime.prepare_volumes("uid-1", [one])  # same content: nothing rewritten
+    assert (vol / "..data").readlink() == first
+    two = FilesVolume("cfg", (ProjectedFile("a", b"new"), ProjectedFile("c", b"3")))
+    await runtime.prepare_volumes("uid-1", [two])
+    assert (vol / "..data").readlink() != first and not (vol / first).exists()
+    assert (vol / "a").read_bytes() == b"new" and (vol / "c").read_bytes() == b"3"
+    assert not (vol / "b").exists()
+
+
+async def test_fs_group_owns_volumes_and_joins_the_process(runtime: RuncRuntime) -> None:
+    await runtime.prepare_volumes("uid-1", [EmptyDirVolume("data")], fs_group=2500)
+    sid = await sandbox(runtime)
+    sec = SecurityContext(run_as_user=1000, fs_group=2500)
+    script = "stat -c %g /d; id -G; touch /d/f && stat -c %g /d/f"
+    cfg = container(runtime, "c", ["sh", "-c", script], security=sec,
+                    mounts=(ContainerMount("data", "/d"),))  # fmt: skip
+    cid = await run(runtime, sid, cfg)
+    await wait_exit(runtime, cid)
+    out = read_log((await runtime.container_status(cid)).log_path).decode().split("\n")
+    assert out[0] == "2500" and "2500" in out[1].split() and out[2] == "2500"
+
+
+async def test_stopped_sandbox_keeps_its_record_until_removed(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    stats = await runtime.container_stats(cid)
+    assert stats.memory_bytes > 0
+    await runtime.stop_sandbox(sid)
+    [status] = await runtime.list_sandboxes()
+    assert status.id == sid and not status.ready
+    assert (await runtime.container_status(cid)).exit_code == 137
+    with pytest.raises(CreateContainerError):
+        await runtime.create_container(sid, container(runtime, "d", ["true"]))
+    await runtime.remove_sandbox(sid)
+    assert await runtime.list_sandboxes() == []
+    assert await runtime.list_containers() == []
