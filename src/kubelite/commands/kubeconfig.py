@@ -13,12 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from kubelite.api.assembly import DEFAULT_PORT
 from kubelite.api.pki import Pki, ensure_pki
 from kubelite.settings import Settings
 
 NAME = "kubeconfig"
 HELP = "print a kubeconfig for the local API server"
-DEFAULT_PORT = 6443
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

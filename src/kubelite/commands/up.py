@@ -1,9 +1,9 @@
 """``kubelite up``: run the API server in the foreground until SIGINT/SIGTERM.
 
 The API server is an object with ``start``/``stop`` (``kubelite.api.server.ApiServer``);
-``build_api_server`` constructs it from Settings so the composition root can own it beside the
-scheduler and node agent. This command writes a kubeconfig (``--kubeconfig-out``) and says how
-to point kubectl at it.
+``kubelite.api.assembly.build_api_server`` constructs it from Settings so the composition root
+can own it beside the scheduler and node agent. This command also writes a kubeconfig
+(``--kubeconfig-out``) and says how to point kubectl at it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import signal
 import sys
 from pathlib import Path
 
+from kubelite.api.assembly import build_api_server
 from kubelite.api.pki import ensure_pki
-from kubelite.api.server import ApiServer
 from kubelite.commands.kubeconfig import DEFAULT_PORT, render
 from kubelite.scheduler import Scheduler
 from kubelite.settings import Settings
-from kubelite.store.sqlite import SqliteStore
 
 NAME = "up"
 HELP = "run the API server (and, later, the node agent) in the foreground"
@@ -33,18 +32,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig here")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
-
-
-def build_api_server(settings: Settings, *, host: str, port: int) -> ApiServer:
-    pki = ensure_pki(settings.pki_dir)
-    store = SqliteStore(settings.store_path)
-    return ApiServer(
-        store=store,
-        host=host,
-        port=port,
-        ssl_context=pki.server_ssl_context(),
-        token=pki.token(),
-    )
 
 
 def write_kubeconfig(settings: Settings, path: Path, *, host: str, port: int) -> None:
