@@ -21,6 +21,7 @@ from kubelite.clock import Clock
 from kubelite.images.interface import ImageConfig, ImageError, RootfsProvider
 from kubelite.runtime import bundle, conmon, namespaces, ocispec, users
 from kubelite.runtime.cgroups import PodCgroups
+from kubelite.runtime.host import bounding_capabilities, host_devices
 from kubelite.runtime.interface import (
     ContainerConfig,
     ContainerState,
@@ -224,6 +225,8 @@ class Containers:
                     mounts=(*vol_mounts, *extra),
                     shm_path=str(self.sandboxes.shm_path(sandbox_id)),
                     swap_limit=self.cgroups.swap_accounting,
+                    host_devices=tuple(host_devices()) if config.security.privileged else (),
+                    available_capabilities=bounding_capabilities(ocispec.ALL_CAPABILITIES),
                 )
             )  # fmt: skip
             write_json(d / "config.json", spec)

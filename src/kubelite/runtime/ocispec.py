@@ -138,6 +138,9 @@ class SpecInputs:
     shm_path: str | None = None  # the sandbox's /dev/shm (shared IPC, VOL-7)
     swap_limit: bool = True  # memory.memsw is available: forbid swap beyond the limit
     extra_env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    host_devices: tuple[dict[str, Any], ...] = ()  # for privileged containers only
+    # What "all capabilities" means on this host (privileged, add: [ALL]).
+    available_capabilities: tuple[str, ...] = ALL_CAPABILITIES
 
 
 def container_argv(
@@ -181,16 +184,19 @@ def _cap_name(name: str) -> str:
     return upper if upper.startswith("CAP_") else "CAP_" + upper
 
 
-def capabilities(security: SecurityContext) -> list[str]:
+def capabilities(
+    security: SecurityContext, available: tuple[str, ...] = ALL_CAPABILITIES
+) -> list[str]:
     """containerd's order: ``add: [ALL]`` first, then ``drop: [ALL]``, then individual adds,
-    then individual drops, starting from the default set. Privileged gets everything."""
+    then individual drops, starting from the default set. Privileged gets everything the
+    host has (``available``)."""
     if security.privileged:
-        return list(ALL_CAPABILITIES)
+        return list(available)
     caps = list(DEFAULT_CAPABILITIES)
     adds = [c for c in security.capabilities_add if c.upper() != "ALL"]
     drops = [c for c in security.capabilities_drop if c.upper() != "ALL"]
     if any(c.upper() == "ALL" for c in security.capabilities_add):
-        caps = list(ALL_CAPABILITIES)
+        caps = list(available)
     if any(c.upper() == "ALL" for c in security.capabilities_drop):
         caps = []
     for c in adds:
@@ -271,7 +277,7 @@ def build_spec(inputs: SpecInputs) -> dict[str, Any]:
     )
     if not argv:
         raise CreateContainerError("no command specified")
-    caps = capabilities(sec)
+    caps = capabilities(sec, inputs.available_capabilities)
     process: dict[str, Any] = {
         "terminal": cfg.tty,
         "user": {
@@ -299,6 +305,8 @@ def build_spec(inputs: SpecInputs) -> dict[str, Any]:
     if not sec.privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
+    elif inputs.host_devices:
+        linux["devices"] = [dict(d) for d in inputs.host_devices]
     mounts = _standard_mounts(sec.privileged, inputs.shm_path)
     taken = {m.destination for m in inputs.mounts}
     mounts = [m for m in mounts if m["destination"] not in taken]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
@@ -187,3 +188,26 @@ async def test_start_finishes_after_an_interrupted_start(runtime: RuncRuntime) -
     await wait_exit(runtime, cid)
     status = await runtime.container_status(cid)
     assert status.exit_code == 0 and "resumed" in status.log_path.read_text()
+
+
+async def test_privileged_gets_all_capabilities_devices_and_unmasked_proc(
+    runtime: RuncRuntime,
+) -> None:
+    sid = await sandbox(runtime)
+    sec = SecurityContext(privileged=True)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"], security=sec))
+    script = "grep CapBnd /proc/self/status; ls /dev; cat /proc/sys/kernel/ostype"
+    res = await runtime.exec_sync(cid, ["sh", "-c", script])
+    out = res.stdout.decode()
+    assert _own_bounding_set() in out  # everything this host can grant
+    assert "Linux" in out  # /proc/sys readable and not masked
+    assert {"null", "zero"} <= set(out.split()) and len(_char_devices() & set(out.split())) > 5
+
+
+def _own_bounding_set() -> str:
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return next(ln for ln in lines if ln.startswith("CapBnd:")).strip()
+
+
+def _char_devices() -> set[str]:
+    return {p.name for p in Path("/dev").iterdir() if p.is_char_device()}
