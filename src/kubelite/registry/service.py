@@ -232,7 +232,7 @@ class Registry:
                 md.pop("finalizers")
         kind.prepare_update(new, old, subresource)
         if subresource == "" and kind.tracks_generation and kind.spec_changed(new, old):
-            md["generation"] = int(old["metadata"].get("generation") or 1) + 1
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         return new
 
     def _deletion_complete(self, kind: Kind, obj: Obj) -> bool:
