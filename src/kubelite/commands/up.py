@@ -48,7 +48,16 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as exc:
+        await server.stop()
+        await server.store.close()
+        print(
+            f"kubelite up: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     scheduler = asyncio.create_task(Scheduler(registry=server.registry).run(), name="scheduler")
     try:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
