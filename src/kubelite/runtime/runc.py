@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Sequence
 
 from kubelite.clock import Clock, SystemClock
@@ -33,6 +34,7 @@ from kubelite.runtime.interface import (
     SandboxStatus,
     VolumeSpec,
 )
+from kubelite.runtime.mounts import mounts_under, unmount_all_under
 from kubelite.runtime.network import LoopbackNetwork, PodNetwork
 from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
@@ -66,6 +68,22 @@ class RuncRuntime:
             on_event=self._publish,
         )  # fmt: skip
         self._subscribers: list[asyncio.Queue[RuntimeEvent]] = []
+        self._collect_orphans()
+
+    def _collect_orphans(self) -> None:
+        """Folders a crash left half-made (no record written yet): unmount and delete them.
+        A data directory belongs to one kubelite, so nothing else is creating them now."""
+        for root, record in (
+            (self.containers.root, "container.json"),
+            (self.sandboxes.root, "sandbox.json"),
+        ):
+            if not root.is_dir():
+                continue
+            for d in root.iterdir():
+                if d.is_dir() and not (d / record).exists():
+                    unmount_all_under(d)
+                    if not mounts_under(d):
+                        shutil.rmtree(d, ignore_errors=True)
 
     # ------------------------------------------------------------------ sandboxes
 

@@ -136,3 +136,15 @@ async def test_nothing_is_left_behind_after_removal(runtime: RuncRuntime) -> Non
     assert _leftovers(runtime, sid, record.pause_pid) == []
     assert await runtime.list_containers() == []
     assert elapsed < 2.0
+
+
+async def test_a_new_runtime_object_collects_half_made_folders(
+    runtime: RuncRuntime, busybox_lower: Path
+) -> None:
+    from kubelite.runtime.mounts import mount_tmpfs, mounts_under
+
+    half = runtime.containers.root / ("f" * 64) / "rootfs"
+    half.mkdir(parents=True)
+    mount_tmpfs(half, size=1 << 20)  # as if kubelite died after mounting a rootfs
+    RuncRuntime(runtime.settings, BusyboxRootfs(busybox_lower))
+    assert not half.parent.exists() and not mounts_under(half)
