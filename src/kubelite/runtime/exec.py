@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from kubelite.runtime.interface import ExecResult
+from kubelite.runtime.process import drain_fd, spawn, wait_process
 from kubelite.runtime.runc_cli import Runc
 
 
@@ -40,29 +41,41 @@ async def exec_sync(
 ) -> ExecResult:
     """Run to completion; on timeout the process is SIGKILLed and ``timed_out`` is set."""
     pid_file = _new_pid_file(work_dir)
-    proc = await asyncio.create_subprocess_exec(
-        *runc.argv("exec", "--pid-file", str(pid_file), container_id, *argv),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = spawn(runc.argv("exec", "--pid-file", str(pid_file), container_id, *argv))
+    assert proc.stdout is not None and proc.stderr is not None
+    loop = asyncio.get_running_loop()
+    out, err = bytearray(), bytearray()
+    reading = asyncio.gather(
+        drain_fd(loop, proc.stdout.fileno(), out), drain_fd(loop, proc.stderr.fileno(), err)
     )
-    communicate = asyncio.ensure_future(proc.communicate())
+    timed_out = False
     try:
         try:
-            out, err = await asyncio.wait_for(asyncio.shield(communicate), timeout)
+            await asyncio.wait_for(asyncio.shield(reading), timeout)
         except TimeoutError:
+            timed_out = True
             _kill_from_pid_file(pid_file)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            out, err = await communicate
-            return ExecResult(exit_code=137, stdout=out, stderr=err, timed_out=True)
+            # children of the killed process may still hold the pipes: stop reading soon
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reading), 1.0)
+        rc = await wait_process(proc)
     finally:
-        if not communicate.done():
-            communicate.cancel()
+        if not reading.done():
+            reading.cancel()
             with contextlib.suppress(BaseException):
-                await communicate
+                await reading
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
         pid_file.unlink(missing_ok=True)
-    return ExecResult(exit_code=proc.returncode or 0, stdout=out, stderr=err)
+    if timed_out:
+        return ExecResult(exit_code=137, stdout=bytes(out), stderr=bytes(err), timed_out=True)
+    return ExecResult(exit_code=rc, stdout=bytes(out), stderr=bytes(err))
 
 
 class PipeExecSession:

@@ -27,7 +27,7 @@ class ToolResult:
     stderr: bytes
 
 
-async def _drain(loop: asyncio.AbstractEventLoop, fd: int, sink: bytearray) -> None:
+async def drain_fd(loop: asyncio.AbstractEventLoop, fd: int, sink: bytearray) -> None:
     """Read ``fd`` to EOF without blocking the loop."""
     done: asyncio.Future[None] = loop.create_future()
 
@@ -104,8 +104,8 @@ async def run_tool(
     out, err = bytearray(), bytearray()
     try:
         await asyncio.gather(
-            _drain(loop, proc.stdout.fileno(), out),
-            _drain(loop, proc.stderr.fileno(), err),
+            drain_fd(loop, proc.stdout.fileno(), out),
+            drain_fd(loop, proc.stderr.fileno(), err),
         )
         rc = await wait_process(proc)
     except BaseException:

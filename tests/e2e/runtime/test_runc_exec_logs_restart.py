@@ -148,3 +148,12 @@ async def test_a_new_runtime_object_collects_half_made_folders(
     mount_tmpfs(half, size=1 << 20)  # as if kubelite died after mounting a rootfs
     RuncRuntime(runtime.settings, BusyboxRootfs(busybox_lower))
     assert not half.parent.exists() and not mounts_under(half)
+
+
+async def test_exec_timeout_with_a_child_holding_the_output(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    started = time.monotonic()
+    res = await runtime.exec_sync(cid, ["sh", "-c", "echo partial; sleep 30; true"], timeout=0.3)
+    assert res.timed_out and res.stdout == b"partial\n"
+    assert time.monotonic() - started < 3
