@@ -11,8 +11,10 @@ memory, pods). A pod that fits is bound through the binding rule (``registry.pod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from contextlib import aclosing
 from fractions import Fraction
 from typing import Any
 
@@ -23,7 +25,9 @@ from kubelite.model.resources import pod_requests
 from kubelite.registry.events import EVENTS
 from kubelite.registry.nodes import NODES
 from kubelite.registry.pods import PODS, bind
+from kubelite.registry.resource import Kind
 from kubelite.registry.service import Registry
+from kubelite.store.interface import Compacted
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +77,39 @@ def unfit_reasons(pod: Obj, node: Obj, bound: list[Obj]) -> list[str]:
 
 
 class Scheduler:
-    def __init__(self, *, registry: Registry, interval: float = 0.5) -> None:
+    """Runs a pass whenever a pod or node changes, and every ``retry`` seconds regardless
+    (so pods that did not fit are tried again)."""
+
+    def __init__(self, *, registry: Registry, retry: float = 5.0) -> None:
         self._registry = registry
-        self._interval = interval
+        self._retry = retry
+        self._wake = asyncio.Event()
         self._reported: dict[str, str] = {}  # pod uid -> last FailedScheduling message
 
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._follow(PODS), name="scheduler-watch-pods")
+            tg.create_task(self._follow(NODES), name="scheduler-watch-nodes")
+            while True:
+                self._wake.clear()
+                try:
+                    await self.schedule_once()
+                except KubeliteError as exc:
+                    log.debug("scheduler pass failed: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._retry):
+                        await self._wake.wait()
+
+    async def _follow(self, kind: Kind) -> None:
+        """Wake the loop on every change of ``kind``; re-subscribe if the history is gone."""
         while True:
+            since = self._registry.store.current_revision()
             try:
-                await self.schedule_once()
-            except KubeliteError as exc:
-                log.debug("scheduler pass failed: %s", exc)
-            await asyncio.sleep(self._interval)
+                async with aclosing(self._registry.watch(kind, None, since)) as events:
+                    async for _ in events:
+                        self._wake.set()
+            except Compacted:
+                self._wake.set()
 
     async def schedule_once(self) -> None:
         pods, _ = await self._registry.list(PODS, None)

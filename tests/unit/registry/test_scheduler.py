@@ -72,3 +72,21 @@ async def test_a_pod_for_another_scheduler_is_left_alone() -> None:
     await reg.create(PODS, "default", p)
     await Scheduler(registry=reg).schedule_once()
     assert not (await reg.get(PODS, "default", "other"))["spec"].get("nodeName")
+
+
+async def test_the_running_scheduler_binds_a_new_pod_promptly() -> None:
+    import asyncio
+    import contextlib
+
+    reg = await make()
+    task = asyncio.create_task(Scheduler(registry=reg, retry=60).run())
+    await asyncio.sleep(0.01)
+    await reg.create(PODS, "default", pod("quick", "10m"))
+    for _ in range(100):
+        if (await reg.get(PODS, "default", "quick"))["spec"].get("nodeName"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert (await reg.get(PODS, "default", "quick"))["spec"]["nodeName"] == "n1"
