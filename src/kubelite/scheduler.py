@@ -120,6 +120,9 @@ class Scheduler:
             and not p["metadata"].get("deletionTimestamp")
             and p.get("spec", {}).get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
         ]
+        live = {p["metadata"].get("uid", "") for p in pending}
+        for uid in [u for u in self._reported if u not in live]:
+            del self._reported[uid]
         if not pending:
             return
         nodes, _ = await self._registry.list(NODES, None)
