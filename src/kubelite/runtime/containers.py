@@ -248,7 +248,8 @@ class Containers:
     async def start(self, container_id: str) -> None:
         record = self.get(container_id)
         if record.started_at is not None or record.exit_code is not None:
-            return
+            state = self.state(record).value
+            raise StartContainerError(f"container {container_id[:12]} is {state}")
         paths = self.paths(record)
         try:
             # A conmon already monitoring this id means a previous start was interrupted
@@ -259,12 +260,8 @@ class Containers:
             await self.runc.start(record.id)
         except (CreateContainerError, StartContainerError) as e:
             # TERM-3: a container that could not start ends with StartError, exit 128.
-            record.exit_code, record.reason = 128, "StartError"
-            record.message = _runc_message(str(e))
-            record.finished_at = self.clock.now()
-            save(self.dir(record.id) / "container.json", record)
             await self.runc.delete(record.id)
-            self.on_event(EventKind.EXITED, record.id, record.sandbox_id)
+            self._record_exit(record, 128, "StartError", _runc_message(str(e)))
             raise StartContainerError(record.message) from e
         record.started_at = started_at
         save(self.dir(record.id) / "container.json", record)
@@ -289,9 +286,18 @@ class Containers:
             await asyncio.sleep(0.001 if waited < 0.2 else 0.01)
 
     async def stop(self, container_id: str, timeout: float, signal: str = "") -> None:
-        """TERM-2 step 5: the stop signal, ``timeout`` seconds, then SIGKILL."""
-        record = self.get(container_id)
-        if self.state(record) is not ContainerState.RUNNING:
+        """TERM-2 step 5: the stop signal, ``timeout`` seconds, then SIGKILL. A container
+        that never ran, or whose conmon is gone, is killed and recorded as exited (137)."""
+        record = self.load(container_id)
+        if record is None:
+            return
+        state = self.state(record)
+        if state is ContainerState.EXITED:
+            return
+        if state is not ContainerState.RUNNING:
+            await self.runc.kill(record.id, "SIGKILL", all_processes=True)
+            if not (self._conmon_alive(record) and await self.wait_exit(record, 10.0)):
+                self._record_exit(record, 137, "Error")
             return
         sig = ocispec.normalise_signal(signal or record.stop_signal)
         if (
@@ -306,6 +312,15 @@ class Containers:
             await self.runc.kill(record.id, "SIGKILL", all_processes=True)
             if not await self.wait_exit(record, 10.0):
                 raise RuntimeError_(f"container {container_id[:12]} did not exit after SIGKILL")
+
+    def _record_exit(
+        self, record: ContainerRecord, code: int, reason: str, message: str = ""
+    ) -> None:
+        """An outcome conmon cannot report (no start, or no conmon any more)."""
+        record.exit_code, record.reason, record.message = code, reason, message
+        record.finished_at = self.clock.now()
+        save(self.dir(record.id) / "container.json", record)
+        self.on_event(EventKind.EXITED, record.id, record.sandbox_id)
 
     async def remove(self, container_id: str) -> None:
         record = self.load(container_id)

@@ -74,7 +74,7 @@ async def exec_sync(
         proc.stderr.close()
         pid_file.unlink(missing_ok=True)
     if timed_out:
-        return ExecResult(exit_code=137, stdout=bytes(out), stderr=bytes(err), timed_out=True)
+        return ExecResult(exit_code=-1, stdout=bytes(out), stderr=bytes(err), timed_out=True)
     return ExecResult(exit_code=rc, stdout=bytes(out), stderr=bytes(err))
 
 

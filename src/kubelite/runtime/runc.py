@@ -67,7 +67,8 @@ class RuncRuntime:
             rootfs=rootfs, cgroups=self.cgroups, sandboxes=self.sandboxes, clock=self.clock,
             on_event=self._publish,
         )  # fmt: skip
-        self._subscribers: list[asyncio.Queue[RuntimeEvent]] = []
+        self._subscribers: list[asyncio.Queue[RuntimeEvent | None]] = []
+        self._closed = False
         self._collect_orphans()
 
     def _collect_orphans(self) -> None:
@@ -193,8 +194,10 @@ class RuncRuntime:
         return _EventStream(self)
 
     async def close(self) -> None:
-        """Nothing to release: conmon monitors the containers and they keep running."""
-        return None
+        """End the event streams. Containers keep running: conmon monitors them."""
+        self._closed = True
+        for queue in self._subscribers:
+            queue.put_nowait(None)
 
 
 class _EventStream:
@@ -202,7 +205,9 @@ class _EventStream:
 
     def __init__(self, runtime: RuncRuntime) -> None:
         self._runtime = runtime
-        self._queue: asyncio.Queue[RuntimeEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[RuntimeEvent | None] = asyncio.Queue()
+        if runtime._closed:
+            self._queue.put_nowait(None)
         self._pending: list[RuntimeEvent] = []
         self._exit_dir = runtime.containers.exit_dir
         self._exit_dir.mkdir(parents=True, exist_ok=True)
@@ -226,14 +231,20 @@ class _EventStream:
     async def __anext__(self) -> RuntimeEvent:
         while True:
             if not self._queue.empty():
-                return self._queue.get_nowait()
+                return self._event(self._queue.get_nowait())
             self._scan_exits()
             if self._pending:
                 return self._pending.pop(0)
             try:
-                return await asyncio.wait_for(self._queue.get(), EXIT_POLL_SECONDS)
+                return self._event(await asyncio.wait_for(self._queue.get(), EXIT_POLL_SECONDS))
             except TimeoutError:
                 continue
+
+    def _event(self, item: RuntimeEvent | None) -> RuntimeEvent:
+        if item is None:  # the runtime was closed
+            self._queue.put_nowait(None)
+            raise StopAsyncIteration
+        return item
 
     async def aclose(self) -> None:
         if self._queue in self._runtime._subscribers:

@@ -211,3 +211,20 @@ def _own_bounding_set() -> str:
 
 def _char_devices() -> set[str]:
     return {p.name for p in Path("/dev").iterdir() if p.is_char_device()}
+
+
+async def test_stopping_a_never_started_container_records_an_exit(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cid = await runtime.create_container(sid, container(runtime, "c", ["true"]))
+    await runtime.stop_container(cid, timeout=1)
+    status = await runtime.container_status(cid)
+    assert (status.state, status.exit_code) == (ContainerState.EXITED, 137)
+    with pytest.raises(StartContainerError):
+        await runtime.start_container(cid)
+    await runtime.stop_container("0" * 64, timeout=1)  # unknown: nothing to do
+
+
+async def test_event_streams_end_when_the_runtime_closes(runtime: RuncRuntime) -> None:
+    events = runtime.events()
+    await runtime.close()
+    assert [e async for e in events] == []
