@@ -68,7 +68,8 @@ def test_watch_sees_added_modified_deleted(core: client.CoreV1Api) -> None:
     core.patch_namespaced_pod("pyw", "default", {"metadata": {"labels": {"x": "1"}}})
     core.delete_namespaced_pod("pyw", "default")
     t.join(10)
-    assert [s[0] for s in seen] == ["ADDED", "MODIFIED", "DELETED"]
+    types = [s[0] for s in seen]  # the scheduler may add MODIFIED events of its own
+    assert types[0] == "ADDED" and "MODIFIED" in types and types[-1] == "DELETED"
 
 
 def test_dynamic_client_discovery(server: Server) -> None:
