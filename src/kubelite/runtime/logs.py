@@ -193,6 +193,16 @@ async def follow_log(
             if opts.limit_bytes is not None and sent >= opts.limit_bytes:
                 return
         if not alive and not chunk:
+            # the container is gone: an unfinished last line is all there will ever be
+            tail = b"".join(
+                render(LogRecord(p[0].time_ns, p[0].stream, True, b"".join(x.text for x in p)),
+                       opts.timestamps)
+                for p in pending.values() if p
+            )  # fmt: skip
+            if opts.limit_bytes is not None:
+                tail = tail[: max(0, opts.limit_bytes - sent)]
+            if tail:
+                yield tail
             return
         if not chunk:
             await asyncio.sleep(poll)

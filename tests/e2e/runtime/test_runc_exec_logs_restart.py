@@ -157,3 +157,15 @@ async def test_exec_timeout_with_a_child_holding_the_output(runtime: RuncRuntime
     res = await runtime.exec_sync(cid, ["sh", "-c", "echo partial; sleep 30; true"], timeout=0.3)
     assert res.timed_out and res.stdout == b"partial\n"
     assert time.monotonic() - started < 3
+
+
+async def test_follow_ends_with_an_unfinished_last_line(runtime: RuncRuntime) -> None:
+    sid = await sandbox(runtime)
+    cfg = container(runtime, "c", ["sh", "-c", "echo a; sleep 0.2; printf no-newline"])
+    cid = await run(runtime, sid, cfg)
+
+    async def running() -> bool:
+        return (await runtime.container_status(cid)).state is ContainerState.RUNNING
+
+    got = [c async for c in follow_log(cfg.log_path, LogOptions(), running, poll=0.02)]
+    assert b"".join(got) == b"a\nno-newline"
