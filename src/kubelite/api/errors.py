@@ -96,6 +96,8 @@ def to_status(exc: BaseException) -> tuple[int, dict[str, Any]]:
             return 400, status_body(400, "BadRequest", str(exc))
         case reg.Forbidden():
             return 403, status_body(403, "Forbidden", str(exc), _ref(exc.resource, exc.name))
+        case reg.OperationConflict():
+            return 409, status_body(409, "Conflict", str(exc), _ref(exc.resource, exc.name))
         case reg.MethodNotAllowed():
             return 405, status_body(405, "MethodNotAllowed", str(exc))
     return 500, status_body(500, "InternalError", "an internal error occurred")

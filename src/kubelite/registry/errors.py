@@ -51,5 +51,15 @@ class Forbidden(RegistryError):
         self.name = name
 
 
+class OperationConflict(RegistryError):
+    """A 409 with a reason of its own: ``Operation cannot be fulfilled on <resource> "<name>":
+    <detail>`` (e.g. binding a pod that is already bound)."""
+
+    def __init__(self, resource: str, name: str, detail: str) -> None:
+        super().__init__(f'Operation cannot be fulfilled on {resource} "{name}": {detail}')
+        self.resource = resource
+        self.name = name
+
+
 class MethodNotAllowed(RegistryError):
     """A 405: the verb is not supported on this resource."""

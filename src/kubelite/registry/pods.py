@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubelite.model.fielderrors import FieldError, forbidden, required
-from kubelite.registry.errors import BadRequest
+from kubelite.registry.errors import BadRequest, OperationConflict
 from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, Subresource, age_of
 from kubelite.registry.selectors import path_getter
 
@@ -231,15 +231,18 @@ PODS = PodKind(
 async def bind(registry: Any, namespace: str, name: str, node: str) -> Obj:
     """The binding subresource: set ``spec.nodeName`` once and mark the pod scheduled."""
     from kubelite.clock import rfc3339
-    from kubelite.store.interface import Conflict
 
     key = registry.key(PODS, namespace, name)
     pod = await registry.store.get(key)
     current = pod.get("spec", {}).get("nodeName")
     if current:
-        raise Conflict(key, f'pod {name} is already assigned to node "{current}"')
+        raise OperationConflict(
+            "pods/binding", name, f'pod {name} is already assigned to node "{current}"'
+        )
     if pod["metadata"].get("deletionTimestamp"):
-        raise Conflict(key, f"pod {name} is being deleted, cannot be assigned to a host")
+        raise OperationConflict(
+            "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
+        )
     pod["spec"]["nodeName"] = node
     conds = [
         c

@@ -85,3 +85,20 @@ async def test_deleting_a_namespace_empties_it_then_removes_it(client: TestClien
         await asyncio.sleep(0.02)
     assert (await client.get("/api/v1/namespaces/demo")).status == 404
     assert (await client.get("/api/v1/namespaces/demo/pods/web")).status == 404
+
+
+async def test_binding_twice_is_a_conflict(client: TestClient) -> None:
+    await client.post(PODS, json=pod())
+    await bind(client, "web")
+    body = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "web"},
+        "target": {"kind": "Node", "name": "n2"},
+    }
+    r = await client.post(f"{PODS}/web/binding", json=body)
+    assert r.status == 409
+    assert (await r.json())["message"] == (
+        'Operation cannot be fulfilled on pods/binding "web": pod web is already assigned to '
+        'node "n1"'
+    )
