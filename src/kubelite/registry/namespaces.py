@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from kubelite.errors import KubeliteError
+from kubelite.registry.errors import Forbidden
 from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
 from kubelite.registry.selectors import path_getter
 from kubelite.registry.serviceaccounts import SERVICEACCOUNTS, default_service_account
 
 FINALIZER = "kubernetes"
+PROTECTED = ("default", "kube-system", "kube-public")
 
 
 class NamespaceKind(Kind):
@@ -37,6 +39,15 @@ class NamespaceKind(Kind):
             await registry.create(SERVICEACCOUNTS, name, default_service_account(name))
         except KubeliteError:  # already there: nothing to do
             pass
+
+    def refuse_delete(self, obj: Obj) -> None:
+        name = obj["metadata"]["name"]
+        if name in PROTECTED:
+            raise Forbidden(
+                "namespaces",
+                name,
+                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+            )
 
     def on_delete(self, obj: Obj) -> bool:
         status = obj.setdefault("status", {})

@@ -257,6 +257,9 @@ class Registry:
         key = self.key(kind, namespace, name)
         obj = await self.store.get(key)
         md = obj["metadata"]
+        refuse = getattr(kind, "refuse_delete", None)
+        if refuse is not None:
+            refuse(obj)
         if opts.uid and opts.uid != md.get("uid"):
             raise_conflict(key)
         if opts.resource_version and opts.resource_version != md.get("resourceVersion"):

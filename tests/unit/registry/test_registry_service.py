@@ -97,3 +97,8 @@ async def test_generation_moves_only_with_the_spec(reg: Registry) -> None:
     p["spec"]["containers"][0]["image"] = "busybox:1.37"
     p = await reg.update(PODS, "default", "web", p)
     assert p["metadata"]["generation"] == 2
+
+
+async def test_system_namespaces_cannot_be_deleted(reg: Registry) -> None:
+    with pytest.raises(Forbidden, match="this namespace may not be deleted"):
+        await reg.delete(NAMESPACES, "", "default")
