@@ -1,6 +1,6 @@
 """Authentication: a client certificate signed by our CA, or the bearer token from the PKI
-directory. Anything else is anonymous and gets a 401 Status. (There is one user, the admin;
-authorization is all-or-nothing.)"""
+directory. Anything else is anonymous and gets a 401 Status, except on the public health and
+version endpoints. (There is one user, the admin; authorization is all-or-nothing.)"""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from aiohttp.typedefs import Middleware
 from kubelite.api.errors import unauthorized
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# What a real API server shows anonymous clients too (system:public-info-viewer).
+PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
 
 
 def _has_client_cert(request: web.Request) -> bool:
@@ -34,8 +38,10 @@ def make_auth_middleware(token: str | None, *, require: bool = True) -> Middlewa
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if require and not (
-            _has_client_cert(request) or (token is not None and _token_ok(request, token))
+        if (
+            require
+            and request.path not in PUBLIC_PATHS
+            and not (_has_client_cert(request) or (token is not None and _token_ok(request, token)))
         ):
             raise unauthorized()
         return await handler(request)

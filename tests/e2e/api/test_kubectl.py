@@ -226,3 +226,18 @@ def test_anonymous_requests_are_401(server: Server) -> None:
         )
     assert err.value.code == 401
     assert json.loads(err.value.read())["reason"] == "Unauthorized"
+
+
+def test_version_and_health_are_public(server: Server) -> None:
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=str(server.data_dir / "pki" / "ca.crt"))
+    with urllib.request.urlopen(
+        f"https://127.0.0.1:{server.port}/version", context=ctx, timeout=5
+    ) as resp:
+        assert json.loads(resp.read())["minor"] == "32"
+    with urllib.request.urlopen(
+        f"https://127.0.0.1:{server.port}/healthz", context=ctx, timeout=5
+    ) as resp:
+        assert resp.read() == b"ok"
