@@ -1,0 +1,294 @@
+"""Carrying out a PodPlan against the runtime (the kubelet's SyncPod after computePodActions).
+
+The plan decided; this module only acts, in the order SYNC-4 lays down, and reports what
+happened as facts for the next sync: start failures by container name (CS-3), the new sandbox,
+and whether anything changed. Events are posted as each step happens (EV-*).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from kubelite.agent import eventtext, planning, termination
+from kubelite.agent.actions import (
+    BackedOff,
+    CreateSandbox,
+    KillPod,
+    PodPlan,
+    PruneInitContainers,
+    StartContainer,
+    StartFailure,
+    StopContainer,
+)
+from kubelite.agent.backoff import BackoffState
+from kubelite.agent.containerconfig import build_container_config
+from kubelite.agent.envvars import ConfigError, NodeFacts, Objects
+from kubelite.agent.eventtext import Event
+from kubelite.agent.imagepulling import ensure_image
+from kubelite.agent.labels import sandbox_labels
+from kubelite.agent.podvolumes import pod_volumes
+from kubelite.agent.termmessage import restart_count_from_logs
+from kubelite.clock import Clock
+from kubelite.images.interface import ImageService
+from kubelite.model.pod import ContainerSpec, PodSpec
+from kubelite.model.quantity import to_int
+from kubelite.model.resources import oom_score_adj
+from kubelite.runtime.interface import (
+    DNSConfig,
+    Runtime,
+    RuntimeError_,
+    SandboxConfig,
+)
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class HookOutcome:
+    ok: bool
+    message: str = ""  # the detailed handler message on failure (HK-3, HK-6, HK-7)
+    events: tuple[Event, ...] = ()
+
+
+class HookRunner(Protocol):
+    async def run(
+        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: dict[str, Any]
+    ) -> HookOutcome: ...
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    changed: bool = False
+    sandbox_id: str | None = None
+    failures: dict[str, StartFailure] = field(default_factory=dict)
+    cleared: set[str] = field(default_factory=set)  # names whose start succeeded
+    backoff: BackoffState = field(default_factory=BackoffState)
+
+
+@dataclass(slots=True)
+class Executor:
+    runtime: Runtime
+    images: ImageService
+    clock: Clock
+    hooks: HookRunner
+    node: NodeFacts
+    pod_logs_dir: Path
+    emit: Emit
+    objects: Callable[[], Awaitable[Objects]]
+
+    # ------------------------------------------------------------------ the plan
+
+    async def execute(
+        self, pod: PodSpec, plan: PodPlan, sandbox_id: str | None, backoff: BackoffState
+    ) -> ExecutionResult:
+        result = ExecutionResult(sandbox_id=sandbox_id, backoff=backoff)
+        skip_starts = False
+        for action in plan.actions:
+            if isinstance(action, KillPod):
+                await self.kill_pod(pod, action)
+                result.changed = True
+            elif isinstance(action, StopContainer):
+                await self.stop_all(pod, (action,))
+                result.changed = True
+            elif isinstance(action, PruneInitContainers):
+                for cid in action.container_ids:
+                    await self.runtime.remove_container(cid)
+            elif isinstance(action, CreateSandbox):
+                new_id = await self.create_sandbox(pod, action)
+                result.changed = True
+                if new_id is None:
+                    return result  # FailedCreatePodSandBox / FailedMount: retry next sync
+                result.sandbox_id = new_id
+            elif isinstance(action, BackedOff):
+                await self.emit(action.event)
+                result.failures[action.name] = action.failure
+            elif isinstance(action, StartContainer) and not skip_starts:
+                ok = await self.start(pod, action, result)
+                result.changed = True
+                if not ok and action.abort_on_failure:
+                    skip_starts = True  # SYNC-6: a regular init container failed to start
+        return result
+
+    # ------------------------------------------------------------------ sandbox
+
+    async def create_sandbox(self, pod: PodSpec, action: CreateSandbox) -> str | None:
+        for event in action.events:
+            await self.emit(event)
+        raw_spec = pod.raw.get("spec") or {}
+        try:
+            objects = await self.objects()
+            volumes = pod_volumes(pod.raw, objects, self.node)
+            fs_group = (raw_spec.get("securityContext") or {}).get("fsGroup")
+            await self.runtime.prepare_volumes(pod.uid, volumes, fs_group=fs_group)
+        except (ConfigError, RuntimeError_) as err:
+            await self.emit(eventtext.failed_mount("", str(err)))
+            return None
+        config = SandboxConfig(
+            pod_uid=pod.uid,
+            pod_name=pod.name,
+            namespace=pod.namespace,
+            attempt=action.attempt,
+            hostname=raw_spec.get("hostname") or pod.name,
+            share_process_namespace=bool(raw_spec.get("shareProcessNamespace")),
+            dns=_dns(raw_spec),
+            labels=sandbox_labels(pod),
+        )
+        try:
+            return await self.runtime.run_sandbox(config)
+        except RuntimeError_ as err:
+            await self.emit(eventtext.failed_create_sandbox(str(err)))
+            return None
+
+    # ------------------------------------------------------------------ starting (SYNC-5)
+
+    async def start(self, pod: PodSpec, action: StartContainer, result: ExecutionResult) -> bool:
+        spec = pod.container(action.name)
+        if spec is None or result.sandbox_id is None:
+            return False
+        emit = self.emit
+        pulled = await ensure_image(
+            images=self.images, container=spec, pod_uid=pod.uid, state=result.backoff,
+            clock=self.clock, emit=emit,
+        )  # fmt: skip
+        result.backoff = pulled.backoff
+        if not pulled.ok:
+            assert pulled.failure is not None
+            result.failures[spec.name] = pulled.failure
+            return False
+        attempt = action.attempt
+        if attempt is None:
+            attempt = self._attempt_from_logs(pod, spec)
+        try:
+            config = build_container_config(
+                pod=pod.raw, container=spec.raw, attempt=attempt, objects=await self.objects(),
+                node=self.node, pod_logs_dir=self.pod_logs_dir, labels=dict(action.labels),
+                oom_score_adj=oom_score_adj(
+                    pod.raw.get("spec") or {}, spec.name, to_int(self.node.memory)
+                ),
+            )  # fmt: skip
+            cid = await self.runtime.create_container(result.sandbox_id, config)
+        except (ConfigError, RuntimeError_) as err:
+            reason = getattr(err, "reason", "CreateContainerError")
+            await emit(eventtext.failed(spec, str(err)))
+            result.failures[spec.name] = StartFailure(reason, str(err))
+            return False
+        await emit(eventtext.created(spec))
+        try:
+            await self.runtime.start_container(cid)
+        except RuntimeError_ as err:
+            await emit(eventtext.failed(spec, str(err)))
+            result.failures[spec.name] = StartFailure(err.reason, str(err))
+            return False
+        await emit(eventtext.started(spec))
+        result.failures.pop(spec.name, None)
+        result.cleared.add(spec.name)
+        if spec.post_start is not None:
+            return await self._post_start(pod, spec, cid, result)
+        return True
+
+    async def _post_start(
+        self, pod: PodSpec, spec: ContainerSpec, cid: str, result: ExecutionResult
+    ) -> bool:
+        """HK-2/HK-3: wait for postStart; on failure kill the container and record why."""
+        assert spec.post_start is not None
+        outcome = await self.hooks.run(pod, spec, cid, spec.post_start)
+        for event in outcome.events:
+            await self.emit(event)
+        if outcome.ok:
+            return True
+        status = await self.runtime.container_status(cid)
+        stop, failure, events = planning.post_start_failed(pod, spec, status, outcome.message)
+        for event in events:
+            await self.emit(event)
+        await self.stop_all(pod, (stop,), run_pre_stop=False)
+        result.failures[spec.name] = failure
+        result.cleared.discard(spec.name)
+        return False
+
+    def _attempt_from_logs(self, pod: PodSpec, spec: ContainerSpec) -> int:
+        """SYNC-7: no earlier instance: highest ``<n>.log`` of the container + 1, else 0."""
+        folder = self.pod_logs_dir / f"{pod.namespace}_{pod.name}_{pod.uid}" / spec.name
+        try:
+            names = [p.name for p in folder.iterdir()]
+        except FileNotFoundError:
+            return 0
+        return restart_count_from_logs(names)
+
+    # ------------------------------------------------------------------ stopping (TERM-2)
+
+    async def kill_pod(self, pod: PodSpec, action: KillPod) -> None:
+        await self.stop_all(pod, action.stops)
+        for sid in action.sandbox_ids:
+            await self.runtime.stop_sandbox(sid)
+
+    async def stop_all(
+        self, pod: PodSpec, stops: tuple[StopContainer, ...], *, run_pre_stop: bool = True
+    ) -> None:
+        """Every stop at once; each waits for its turn per SC-11 within its grace."""
+        exited = {s.name: asyncio.Event() for s in stops}
+
+        async def one(stop: StopContainer) -> None:
+            try:
+                await self._stop_one(pod, stop, exited, run_pre_stop)
+            finally:
+                exited[stop.name].set()
+
+        await asyncio.gather(*(one(s) for s in stops))
+
+    async def _stop_one(
+        self,
+        pod: PodSpec,
+        stop: StopContainer,
+        exited: dict[str, asyncio.Event],
+        run_pre_stop: bool,
+    ) -> None:
+        await self.emit(stop.event)  # TERM-2 step 1: Killing comes before the hook
+        began = self.clock.monotonic()
+        spec = pod.container(stop.name)
+        if run_pre_stop and termination.runs_pre_stop(stop) and spec and spec.pre_stop:
+            try:
+                async with asyncio.timeout(stop.grace_seconds):
+                    outcome = await self.hooks.run(pod, spec, stop.container_id, spec.pre_stop)
+                for event in outcome.events:
+                    await self.emit(event)
+                if not outcome.ok:
+                    await self.emit(eventtext.failed_pre_stop(spec))  # HK-4
+            except TimeoutError:
+                pass
+        pre_stop = self.clock.monotonic() - began
+        waited = 0.0
+        waits = [exited[n].wait() for n in stop.wait_for if n in exited]
+        if waits:  # SC-11 step 3, bounded by what is left of the grace
+            budget = termination.wait_budget(stop.grace_seconds, pre_stop)
+            t0 = self.clock.monotonic()
+            try:
+                async with asyncio.timeout(budget):
+                    await asyncio.gather(*waits)
+            except TimeoutError:
+                pass
+            waited = self.clock.monotonic() - t0
+        timeout = termination.stop_timeout(stop.grace_seconds, pre_stop, waited)
+        try:
+            await self.runtime.stop_container(stop.container_id, timeout)
+        except RuntimeError_ as err:
+            log.warning("stopping %s of %s: %s", stop.name, pod.full_name, err)
+
+
+def _dns(spec: dict[str, Any]) -> DNSConfig:
+    cfg = spec.get("dnsConfig") or {}
+    options = tuple(
+        f"{o['name']}:{o['value']}" if o.get("value") else o.get("name", "")
+        for o in cfg.get("options") or []
+    )
+    return DNSConfig(
+        nameservers=tuple(cfg.get("nameservers") or ()),
+        searches=tuple(cfg.get("searches") or ()),
+        options=options,
+    )

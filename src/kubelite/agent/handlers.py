@@ -1,0 +1,110 @@
+"""Probes and lifecycle hooks aimed at a real pod: the glue between the mechanisms
+(``probers``, ``hookrunner``) and the runtime.
+
+A probe or hook reaches the pod's network the way the kubelet does, at the pod IP, or — until
+pods have IPs on a bridge — at ``127.0.0.1`` inside the pod's own network namespace, by
+opening its sockets there (``runtime.netdial``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelite.agent import hookrunner, probers
+from kubelite.agent.executing import HookOutcome
+from kubelite.agent.probestate import RawResult
+from kubelite.clock import Clock
+from kubelite.model.pod import ContainerSpec, PodSpec, ProbeSpec
+from kubelite.runtime import netdial
+from kubelite.runtime.interface import ContainerStatus, Runtime
+
+POD_LOCAL_HOST = "127.0.0.1"
+
+
+def container_ports(spec: ContainerSpec) -> dict[str, int]:
+    return {
+        str(p["name"]): int(p["containerPort"])
+        for p in spec.raw.get("ports") or []
+        if p.get("name") and p.get("containerPort")
+    }
+
+
+def literal_env(spec: ContainerSpec) -> dict[str, str]:
+    """PR-6: exec probe commands expand only literal env values."""
+    return {
+        str(e["name"]): str(e.get("value", ""))
+        for e in spec.raw.get("env") or []
+        if "valueFrom" not in e and "name" in e
+    }
+
+
+class PodNetwork:
+    """Finds a sandbox's network namespace and dials inside it."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._netns: dict[str, str] = {}
+
+    async def netns_of(self, sandbox_id: str) -> str | None:
+        if sandbox_id not in self._netns:
+            for s in await self._runtime.list_sandboxes():
+                self._netns[s.id] = s.netns_path
+        return self._netns.get(sandbox_id) or None
+
+    async def target(
+        self, pod: PodSpec, spec: ContainerSpec, status: ContainerStatus
+    ) -> probers.ProbeTarget:
+        netns = await self.netns_of(status.sandbox_id)
+        pod_ip = str((pod.raw.get("status") or {}).get("podIP") or "") or POD_LOCAL_HOST
+
+        async def dial(host: str, port: int) -> probers.Streams:
+            return await netdial.open_connection(netns, host, port)
+
+        return probers.ProbeTarget(
+            container_id=status.id,
+            host=pod_ip,
+            ports=container_ports(spec),
+            env=literal_env(spec),
+            dial=dial,
+        )
+
+
+class RuntimeProbes:
+    """The probe mechanism the pod workers use (``probing.Mechanism``)."""
+
+    def __init__(self, *, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._network = PodNetwork(runtime)
+
+    async def __call__(
+        self, pod: PodSpec, spec: ContainerSpec, probe: ProbeSpec, status: ContainerStatus
+    ) -> RawResult:
+        target = await self._network.target(pod, spec, status)
+        handler: dict[str, Any] = dict(probe.raw)
+        return await probers.run_probe(
+            handler, target, runtime=self._runtime, timeout=float(probe.timeout_seconds)
+        )
+
+
+class RuntimeHooks:
+    """The lifecycle-hook runner the pod workers use (``executing.HookRunner``)."""
+
+    def __init__(self, *, runtime: Runtime, clock: Clock) -> None:
+        self._runtime = runtime
+        self._clock = clock
+        self._network = PodNetwork(runtime)
+
+    async def run(
+        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: dict[str, Any]
+    ) -> HookOutcome:
+        status = await self._runtime.container_status(container_id)
+        probe_target = await self._network.target(pod, container, status)
+        target = hookrunner.HookTarget(
+            container_name=container.name, container_id=container_id, pod_name=pod.name,
+            namespace=pod.namespace, pod_uid=pod.uid, host=probe_target.host,
+            ports=probe_target.ports, dial=probe_target.dial,
+        )  # fmt: skip
+        result = await hookrunner.run_hook(
+            handler, target, runtime=self._runtime, clock=self._clock
+        )
+        return HookOutcome(ok=result.ok, message=result.message, events=tuple(result.events))

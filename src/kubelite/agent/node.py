@@ -1,0 +1,186 @@
+"""The node agent: one worker per pod, fed by the pod source and by the runtime's events.
+
+It plays the kubelet's top-level role: it receives every pod bound to the node from its
+source, gives each its own worker (``podworker``), routes runtime events (a container started
+or exited) to the worker of the pod they belong to, and relists the runtime every few seconds
+as a safety net (SYNC-1). ``build_node`` wires the real runtime and image store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubelite.agent.envvars import NodeFacts
+from kubelite.agent.executing import HookRunner
+from kubelite.agent.podworker import PodWorker, WorkerDeps
+from kubelite.agent.probing import Mechanism
+from kubelite.agent.sources import NodeClient, UpdateKind
+from kubelite.clock import Clock, SystemClock
+from kubelite.images.interface import ImageService
+from kubelite.runtime.interface import Runtime
+from kubelite.runtime.logs import LogOptions, follow_log
+from kubelite.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RELIST_SECONDS = 2.0
+
+
+class NodeAgent:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        runtime: Runtime,
+        images: ImageService,
+        client: NodeClient,
+        clock: Clock,
+        hooks: HookRunner | None = None,
+        probe: Mechanism | None = None,
+        node: NodeFacts | None = None,
+    ) -> None:
+        from kubelite.agent.handlers import RuntimeHooks, RuntimeProbes
+
+        facts = node or node_facts(settings)
+        self._deps = WorkerDeps(
+            runtime=runtime, images=images, client=client, clock=clock,
+            hooks=hooks or RuntimeHooks(runtime=runtime, clock=clock),
+            probe=probe or RuntimeProbes(runtime=runtime),
+            node=facts, pod_logs_dir=settings.pod_logs_dir,
+        )  # fmt: skip
+        self._client = client
+        self._runtime = runtime
+        self._workers: dict[str, PodWorker] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._owner: dict[str, str] = {}  # sandbox id -> pod uid
+
+    async def run(self) -> None:
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._runtime_events())
+                tg.create_task(self._relist())
+                async for update in self._client.updates():
+                    uid = update.pod["metadata"]["uid"]
+                    worker = self._workers.get(uid)
+                    if update.kind is UpdateKind.REMOVED:
+                        if worker is not None and not worker.done.is_set():
+                            worker.update(_force_deleted(update.pod))
+                        continue
+                    if worker is None or worker.done.is_set():
+                        worker = PodWorker(self._deps, update.pod)
+                        self._workers[uid] = worker
+                        self._tasks[uid] = tg.create_task(self._run_worker(uid, worker))
+                    else:
+                        worker.update(update.pod)
+        finally:
+            for t in self._tasks.values():
+                t.cancel()
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _run_worker(self, uid: str, worker: PodWorker) -> None:
+        try:
+            await worker.run()
+        finally:
+            if self._workers.get(uid) is worker:
+                del self._workers[uid]
+                self._tasks.pop(uid, None)
+
+    async def _runtime_events(self) -> None:
+        async for event in self._runtime.events():
+            uid = self._owner.get(event.sandbox_id)
+            if uid is None:
+                await self._learn_sandboxes()
+                uid = self._owner.get(event.sandbox_id)
+            worker = self._workers.get(uid or "")
+            if worker is not None:
+                worker.wake()
+
+    async def _learn_sandboxes(self) -> None:
+        for s in await self._runtime.list_sandboxes():
+            self._owner[s.id] = s.pod_uid
+
+    async def _relist(self) -> None:
+        """SYNC-1's safety net: wake the workers whose containers changed state unseen."""
+        seen: dict[str, tuple[str, str]] = {}
+        while True:
+            await asyncio.sleep(RELIST_SECONDS)
+            try:
+                containers = await self._runtime.list_containers()
+            except Exception as err:  # the relist must outlive a bad moment of the runtime
+                log.warning("relist failed: %s", err)
+                continue
+            now_seen = {c.id: (c.sandbox_id, c.state.value) for c in containers}
+            changed = {sid for cid, (sid, st) in now_seen.items() if seen.get(cid) != (sid, st)}
+            changed |= {sid for cid, (sid, _) in seen.items() if cid not in now_seen}
+            seen = now_seen
+            if any(sid not in self._owner for sid in changed):
+                await self._learn_sandboxes()
+            for sid in changed:
+                worker = self._workers.get(self._owner.get(sid, ""))
+                if worker is not None:
+                    worker.wake()
+
+
+def _force_deleted(pod: dict[str, Any]) -> dict[str, Any]:
+    """The object is gone from the API (force delete): stop with the minimum grace (TERM-1)."""
+    meta = pod.setdefault("metadata", {})
+    meta.setdefault("deletionTimestamp", "1970-01-01T00:00:00Z")
+    meta["deletionGracePeriodSeconds"] = 0
+    return pod
+
+
+def node_facts(settings: Settings) -> NodeFacts:
+    memory = "1Gi"
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1])}Ki"
+                break
+    return NodeFacts(
+        node_name=settings.node_name,
+        host_ip=_host_ip(),
+        cpu=str(os.cpu_count() or 1),
+        memory=memory,
+    )
+
+
+def _host_ip() -> str:
+    """The node's address as its hostname resolves (status.hostIP); loopback otherwise."""
+    with contextlib.suppress(OSError):
+        return socket.gethostbyname(socket.gethostname())
+    return "127.0.0.1"
+
+
+@dataclass
+class Node:
+    """The real runtime and image store of this machine, as the agent uses them."""
+
+    runtime: Runtime
+    images: ImageService
+
+    async def follow_log(self, path: Path, stop: asyncio.Event) -> AsyncIterator[str]:
+        async def running() -> bool:
+            return not stop.is_set()
+
+        async for line in follow_log(path, LogOptions(), running):
+            yield line.decode(errors="replace").rstrip("\n")
+
+    async def close(self) -> None:
+        await self.runtime.close()
+
+
+async def build_node(settings: Settings, *, clock: Clock | None = None) -> Node:
+    from kubelite.images.service import Images
+    from kubelite.runtime.runc import RuncRuntime
+
+    images = Images.from_settings(settings)
+    runtime = RuncRuntime(settings, images.rootfs, clock=clock or SystemClock())
+    return Node(runtime=runtime, images=images)

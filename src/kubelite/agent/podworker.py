@@ -1,0 +1,219 @@
+"""One pod's worker: observe, work out the status, plan, act — again on every change.
+
+This is the kubelet's per-pod goroutine. Each sync takes a snapshot of the pod's sandboxes and
+containers (BO-2a), computes the API status first (SYNC-2) and publishes it if it changed, then
+asks the pure planner what to do and has the executor do it. It wakes on runtime events for
+its containers, probe results that changed, spec updates, and a timer (SYNC-1; BO-6 while in
+back-off). A deleted pod's worker ends once every container has stopped and the final status
+is written (TERM-4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubelite.agent import termination, termmessage
+from kubelite.agent.actions import StartFailure
+from kubelite.agent.backoff import BackoffState
+from kubelite.agent.envvars import NodeFacts, Objects, referenced_objects
+from kubelite.agent.eventtext import Event
+from kubelite.agent.executing import Executor, HookRunner
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.planning import plan_pod
+from kubelite.agent.podstatus import StatusFacts, pod_status
+from kubelite.agent.probing import Mechanism, PodProbes
+from kubelite.agent.sources import NodeClient
+from kubelite.clock import Clock
+from kubelite.images.interface import ImageService
+from kubelite.model.pod import PodSpec
+from kubelite.runtime.interface import ContainerState, Runtime, RuntimeError_
+from kubelite.runtime.logs import LogOptions, read_log
+
+log = logging.getLogger(__name__)
+
+IDLE_RESYNC = 60.0  # SYNC-1: the periodic sync of a quiet pod
+ERROR_RESYNC = 10.0  # SYNC-1: after a sync that ended in an error
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDeps:
+    """What every pod worker shares: the node's capabilities, handed in once."""
+
+    runtime: Runtime
+    images: ImageService
+    client: NodeClient
+    clock: Clock
+    hooks: HookRunner
+    probe: Mechanism
+    node: NodeFacts
+    pod_logs_dir: Path
+
+
+class PodWorker:
+    def __init__(self, deps: WorkerDeps, pod: dict[str, Any]) -> None:
+        self._deps = deps
+        self.pod = pod
+        self.uid: str = pod["metadata"]["uid"]
+        self._status: dict[str, Any] = copy.deepcopy(pod.get("status") or {})
+        self._published: dict[str, Any] | None = None
+        self._backoff = BackoffState()
+        self._failures: dict[str, StartFailure] = {}
+        self._messages: dict[str, str] = {}
+        self._grace: int | None = None
+        self._wake = asyncio.Event()
+        self._resync = 0.0
+        self.done = asyncio.Event()
+        self._probes = PodProbes(
+            clock=deps.clock, mechanism=deps.probe, emit=self._emit, poke=self.wake
+        )
+        self._executor = Executor(
+            runtime=deps.runtime, images=deps.images, clock=deps.clock, hooks=deps.hooks,
+            node=deps.node, pod_logs_dir=deps.pod_logs_dir, emit=self._emit,
+            objects=self._objects,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ inputs
+
+    def update(self, pod: dict[str, Any]) -> None:
+        """A newer version of the pod from the source (spec change, deletion)."""
+        self.pod = pod
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> None:
+        try:
+            while not self.done.is_set():
+                try:
+                    async with asyncio.timeout(self._resync):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+                try:
+                    self._resync = await self.sync()
+                except (RuntimeError_, OSError) as err:
+                    log.warning("sync of %s failed: %s", self._name(), err)
+                    self._resync = ERROR_RESYNC
+        finally:
+            await self._probes.close()
+
+    async def sync(self) -> float:
+        """One sync; returns how long until the next one at the latest."""
+        spec = PodSpec.of(self.pod)
+        observed = await self._observe()
+        self._read_messages(spec, observed)
+        probes = self._probes.results()
+        now = self._deps.clock.now()
+        status = pod_status(spec, observed, probes, self._facts(), now)
+        await self._publish(status)
+        if spec.being_deleted:
+            self._grace = termination.deletion_grace(spec, self._grace)  # TERM-1
+        plan = plan_pod(
+            spec, observed, probes, self._backoff, now,
+            phase=status["phase"], grace_override=self._grace,
+        )  # fmt: skip
+        if plan.terminating:
+            self._probes.hold_all()  # TERM-5
+        self._failures.update(plan.start_failures)
+        sandbox = next((s.id for s in observed.sandboxes if s.ready), None)
+        result = await self._executor.execute(spec, plan, sandbox, plan.backoff)
+        self._backoff = result.backoff
+        for name in result.cleared:
+            self._failures.pop(name, None)
+        self._failures.update(result.failures)
+        if result.changed:
+            observed = await self._observe()
+        self._probes.update(spec, observed)
+        if plan.finished and spec.being_deleted:
+            await self._finish(spec)
+            return 0.0
+        if result.changed:
+            return 0.0  # publish what the actions did at once (the PLEG would, ~1 s later)
+        return plan.resync_after if plan.resync_after is not None else IDLE_RESYNC
+
+    # ------------------------------------------------------------------ steps
+
+    async def _observe(self) -> ObservedPod:
+        rt = self._deps.runtime
+        return ObservedPod.for_pod(self.uid, await rt.list_sandboxes(), await rt.list_containers())
+
+    def _facts(self) -> StatusFacts:
+        return StatusFacts(
+            previous=self._status,
+            start_failures=dict(self._failures),
+            termination_messages=dict(self._messages),
+            host_ip=self._deps.node.host_ip,
+        )
+
+    async def _publish(self, status: dict[str, Any]) -> None:
+        self._status = status
+        if status != self._published:
+            self._published = copy.deepcopy(status)
+            await self._deps.client.write_status(self.pod, status)
+
+    def _read_messages(self, pod: PodSpec, observed: ObservedPod) -> None:
+        """TM-2: read each exited instance's termination message once."""
+        for c in observed.containers:
+            if c.state is not ContainerState.EXITED or c.id in self._messages:
+                continue
+            spec = pod.container(c.name)
+            policy = str((spec.raw if spec else {}).get("terminationMessagePolicy") or "File")
+            text = ""
+            if c.termination_message_file is not None:
+                try:
+                    text = termmessage.from_file(c.termination_message_file.read_bytes())
+                except FileNotFoundError:
+                    text = ""
+                except OSError as err:
+                    text = termmessage.file_error(str(c.termination_message_file), err.strerror)
+            if termmessage.wants_logs(policy, c.exit_code or 0, c.reason, text):
+                lines = read_log(c.log_path, LogOptions(tail=termmessage.LOG_LINES)).decode(
+                    errors="replace"
+                )
+                text = termmessage.from_logs(lines.splitlines())
+            self._messages[c.id] = text
+
+    async def _finish(self, pod: PodSpec) -> None:
+        """TERM-4: every container stopped: final status, remove everything, release the
+        object."""
+        observed = await self._observe()
+        status = pod_status(
+            pod, observed, self._probes.results(),
+            StatusFacts(previous=self._status, start_failures=dict(self._failures),
+                        termination_messages=dict(self._messages), terminal=True,
+                        host_ip=self._deps.node.host_ip),
+            self._deps.clock.now(),
+        )  # fmt: skip
+        await self._publish(status)
+        rt = self._deps.runtime
+        for sandbox in observed.sandboxes:
+            await rt.remove_sandbox(sandbox.id)
+        for c in observed.containers:
+            await rt.remove_container(c.id)
+        await rt.remove_volumes(self.uid)
+        await self._deps.client.finish_deletion(self.pod)
+        self.done.set()
+
+    async def _objects(self) -> Objects:
+        ns = self.pod["metadata"].get("namespace", "default")
+        cm_names, secret_names = referenced_objects(self.pod)
+        client = self._deps.client
+        cms = {n: o for n in cm_names if (o := await client.get_configmap(ns, n)) is not None}
+        secrets = {n: o for n in secret_names if (o := await client.get_secret(ns, n)) is not None}
+        return Objects(configmaps=cms, secrets=secrets)
+
+    async def _emit(self, event: Event) -> None:
+        await self._deps.client.emit(self.pod, event)
+
+    def _name(self) -> str:
+        meta = self.pod["metadata"]
+        return f"{meta.get('namespace')}/{meta.get('name')}"

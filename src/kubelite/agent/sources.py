@@ -1,0 +1,63 @@
+"""The node agent's only view of the API: where pods come from, where status and events go.
+
+The agent talks to the control plane exactly as a kubelet talks to any API server, through
+these narrow Protocols. Two implementations exist: ``agent.static`` (manifest files, for
+``kubelite run``: status and events go to a live view) and ``agent.apiclient`` (the REST API of
+``kubelite up``, or any Kubernetes API server). A multi-node future changes nothing here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kubelite.agent.eventtext import Event
+
+Pod = dict[str, Any]
+
+
+class UpdateKind(enum.Enum):
+    SET = "set"  # added or changed: the full, current object
+    REMOVED = "removed"  # gone from the API (deleted with grace 0, or finalised)
+
+
+@dataclass(frozen=True, slots=True)
+class PodUpdate:
+    kind: UpdateKind
+    pod: Pod
+
+
+class PodSource(Protocol):
+    def updates(self) -> AsyncIterator[PodUpdate]:
+        """Every pod bound to this node, then each change, for as long as the agent runs."""
+        ...
+
+
+class ObjectLookup(Protocol):
+    """ConfigMaps and Secrets that env, envFrom and volumes refer to."""
+
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+
+class StatusWriter(Protocol):
+    async def write_status(self, pod: Pod, status: dict[str, Any]) -> None:
+        """Publish the pod's new status (only called when it changed)."""
+        ...
+
+    async def finish_deletion(self, pod: Pod) -> None:
+        """Every container of a deleted pod has stopped: remove the object (the kubelet's
+        final delete with grace 0 and a uid precondition)."""
+        ...
+
+
+class EventSink(Protocol):
+    async def emit(self, pod: Pod, event: Event) -> None:
+        """Post one kubelet event about the pod (EV-*); repeats are counted by the sink."""
+        ...
+
+
+class NodeClient(PodSource, ObjectLookup, StatusWriter, EventSink, Protocol):
+    """Everything the agent needs from the control plane, in one object."""
