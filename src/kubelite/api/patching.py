@@ -155,7 +155,8 @@ def json_patch(target: Any, ops: Any) -> Any:
 
 
 # -- strategic merge patch -------------------------------------------------------------------
-# List fields merged by key (the patchMergeKey of core/v1 types); other lists are replaced.
+# List fields merged by key (the patchMergeKey of core/v1 types, which never give one field
+# name two different keys in the kinds served here); other lists are replaced.
 MERGE_KEYS: dict[str, str] = {
     "containers": "name",
     "initContainers": "name",
@@ -173,9 +174,12 @@ MERGE_KEYS: dict[str, str] = {
     "conditions": "type",
     "ownerReferences": "uid",
     "topologySpreadConstraints": "topologyKey",
+    "addresses": "type",
+    "podIPs": "ip",
+    "hostIPs": "ip",
 }
 # Lists of scalars merged as sets.
-MERGE_SCALARS = {"finalizers"}
+MERGE_SCALARS = {"finalizers", "podCIDRs"}
 
 _DIRECTIVE = "$patch"
 _ORDER = "$setElementOrder/"

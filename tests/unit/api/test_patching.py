@@ -155,3 +155,27 @@ def test_strategic_merge_replace_directive_on_a_map() -> None:
 def test_strategic_merge_retain_keys() -> None:
     out = strategic_merge({"spec": {"a": 1, "b": 2}}, {"spec": {"$retainKeys": ["b"], "b": 3}})
     assert out == {"spec": {"b": 3}}
+
+
+def test_strategic_merge_status_lists_by_key() -> None:
+    node = {
+        "status": {
+            "addresses": [
+                {"type": "Hostname", "address": "h"},
+                {"type": "InternalIP", "address": "1"},
+            ]
+        }
+    }
+    patch = {"status": {"addresses": [{"type": "InternalIP", "address": "2"}]}}
+    assert strategic_merge(node, patch)["status"]["addresses"] == [
+        {"type": "Hostname", "address": "h"},
+        {"type": "InternalIP", "address": "2"},
+    ]
+
+
+def test_merge_keys_agree_with_the_core_v1_schema() -> None:
+    from kubelite.api.patching import MERGE_KEYS
+    from kubelite.registry import pod_schema
+
+    for path, key in pod_schema.merge_keys().items():
+        assert MERGE_KEYS.get(path.rsplit(".", 1)[-1]) == key, path
