@@ -5,6 +5,9 @@ keeps its state in files under ``Settings.runtime_dir``, so a second RuncRuntime
 data directory adopts everything the first one left running, and ``close`` stops nothing.
 
     runtime = RuncRuntime(settings, rootfs=provider)   # clock= and network= are optional
+
+The clock only stamps times (created, started, events); waits for real processes use real
+time whatever clock is given.
 """
 
 from __future__ import annotations
