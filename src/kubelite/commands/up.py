@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
-from kubelite.api.assembly import build_api_server
 from kubelite.api.pki import ensure_pki
+from kubelite.api.server import ApiServer
+from kubelite.app import UpOptions, run_up
 from kubelite.commands.kubeconfig import DEFAULT_PORT, render
-from kubelite.scheduler import Scheduler
 from kubelite.settings import Settings
 
 NAME = "up"
-HELP = "run the API server (and, later, the node agent) in the foreground"
+HELP = "run the API server, scheduler and node agent in the foreground"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--kubeconfig-out", metavar="FILE", help="write a kubeconfig here")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
+    parser.add_argument(
+        "--no-agent", action="store_true", help="API server and scheduler only, no node agent"
+    )
 
 
 def write_kubeconfig(settings: Settings, path: Path, *, host: str, port: int) -> None:
@@ -43,23 +45,13 @@ def write_kubeconfig(settings: Settings, path: Path, *, host: str, port: int) ->
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> int:
-    server = build_api_server(settings, host=args.host, port=args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        await server.start()
-    except OSError as exc:
-        await server.stop()
-        await server.store.close()
-        print(
-            f"kubelite up: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
-        return 1
-    scheduler = asyncio.create_task(Scheduler(registry=server.registry).run(), name="scheduler")
-    try:
+    options = UpOptions(host=args.host, port=args.port, agent=not args.no_agent)
+
+    def ready(server: ApiServer) -> None:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
         if args.kubeconfig_out:
             out = Path(args.kubeconfig_out)
@@ -69,14 +61,15 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
             hint = f"kubelite kubeconfig --data-dir {settings.data_dir} --port {server.port} > kc"
         print(f"kubelite API server listening on https://{host}:{server.port}", flush=True)
         print(f"point kubectl at it: {hint}", flush=True)
-        await stop.wait()
-    finally:
-        scheduler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await scheduler
-        await server.stop()
-        with contextlib.suppress(Exception):
-            await server.store.close()
+
+    try:
+        await run_up(settings, options, stop=stop, on_ready=ready)
+    except OSError as exc:
+        print(
+            f"kubelite up: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

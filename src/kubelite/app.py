@@ -1,0 +1,86 @@
+"""The composition root: one place that builds kubelite's parts and owns their lifetimes.
+
+``kubelite up`` runs an API server (SQLite store), a scheduler and a node agent in one
+process. The agent reaches the API only as a client, over HTTPS with the server's CA and
+bearer token, exactly as it would reach any Kubernetes API server; the API reaches the node
+only through the log/exec backends. Shutdown order: agent first (containers keep running),
+then scheduler, then the API server and its store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kubelite.agent.apiclient import ApiNodeClient, Endpoint
+from kubelite.agent.node import NodeAgent, build_node, node_facts
+from kubelite.agent.noderecord import node_object
+from kubelite.api.assembly import build_api_server, endpoint
+from kubelite.api.server import ApiServer
+from kubelite.clock import Clock, SystemClock
+from kubelite.nodestreams import NodeStreams
+from kubelite.scheduler import Scheduler
+from kubelite.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UpOptions:
+    host: str = "127.0.0.1"
+    port: int = 6443
+    agent: bool = True  # False: API server and scheduler only
+
+
+async def run_up(
+    settings: Settings,
+    options: UpOptions,
+    *,
+    stop: asyncio.Event,
+    on_ready: Callable[[ApiServer], None] | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Serve until ``stop`` is set. Raises OSError if the port cannot be bound."""
+    clock = clock or SystemClock()
+    node = await build_node(settings, clock=clock) if options.agent else None
+    streams = (
+        NodeStreams(runtime=node.runtime, pod_logs_dir=settings.pod_logs_dir, clock=clock)
+        if node
+        else None
+    )
+    server = build_api_server(
+        settings, host=options.host, port=options.port, clock=clock, logs=streams,
+        exec_backend=streams,
+    )  # fmt: skip
+    try:
+        await server.start()
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(Scheduler(registry=server.registry).run())]
+            client = None
+            if node is not None:
+                ep = endpoint(settings, server)
+                facts = node_facts(settings)
+                client = ApiNodeClient(
+                    endpoint=Endpoint(ep.url, ep.ca_cert, ep.token), node=facts, clock=clock
+                )
+                await client.register_node(node_object(facts, clock.now()))
+                agent = NodeAgent(
+                    settings=settings, runtime=node.runtime, images=node.images,
+                    client=client, clock=clock, node=facts,
+                )  # fmt: skip
+                tasks.append(tg.create_task(agent.run()))
+                tasks.append(tg.create_task(client.heartbeat()))
+            if on_ready is not None:
+                on_ready(server)
+            await stop.wait()
+            for t in tasks:
+                t.cancel()
+        if client is not None:
+            await client.close()
+    finally:
+        if node is not None:
+            await node.close()
+        await server.stop()
+        await server.store.close()
