@@ -33,6 +33,7 @@ from kubelite.agent.imagepulling import ensure_image
 from kubelite.agent.labels import sandbox_labels
 from kubelite.agent.podvolumes import pod_volumes
 from kubelite.agent.termmessage import restart_count_from_logs
+from kubelite.agent.timers import deadline
 from kubelite.clock import Clock
 from kubelite.images.interface import ImageService
 from kubelite.model.pod import ContainerSpec, PodSpec
@@ -254,7 +255,7 @@ class Executor:
         spec = pod.container(stop.name)
         if run_pre_stop and termination.runs_pre_stop(stop) and spec and spec.pre_stop:
             try:
-                async with asyncio.timeout(stop.grace_seconds):
+                async with deadline(self.clock, stop.grace_seconds):
                     outcome = await self.hooks.run(pod, spec, stop.container_id, spec.pre_stop)
                 for event in outcome.events:
                     await self.emit(event)
@@ -269,7 +270,7 @@ class Executor:
             budget = termination.wait_budget(stop.grace_seconds, pre_stop)
             t0 = self.clock.monotonic()
             try:
-                async with asyncio.timeout(budget):
+                async with deadline(self.clock, budget):
                     await asyncio.gather(*waits)
             except TimeoutError:
                 pass

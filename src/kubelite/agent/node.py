@@ -111,7 +111,7 @@ class NodeAgent:
         """SYNC-1's safety net: wake the workers whose containers changed state unseen."""
         seen: dict[str, tuple[str, str]] = {}
         while True:
-            await asyncio.sleep(RELIST_SECONDS)
+            await self._deps.clock.sleep(RELIST_SECONDS)
             try:
                 containers = await self._runtime.list_containers()
             except Exception as err:  # the relist must outlive a bad moment of the runtime

@@ -28,6 +28,7 @@ from kubelite.agent.planning import plan_pod
 from kubelite.agent.podstatus import StatusFacts, pod_status
 from kubelite.agent.probing import Mechanism, PodProbes
 from kubelite.agent.sources import NodeClient
+from kubelite.agent.timers import wait_event
 from kubelite.clock import Clock
 from kubelite.images.interface import ImageService
 from kubelite.model.pod import PodSpec
@@ -92,11 +93,7 @@ class PodWorker:
     async def run(self) -> None:
         try:
             while not self.done.is_set():
-                try:
-                    async with asyncio.timeout(self._resync):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+                await wait_event(self._deps.clock, self._wake, self._resync)  # SYNC-1
                 self._wake.clear()
                 try:
                     self._resync = await self.sync()

@@ -17,6 +17,7 @@ from kubelite.agent import probestate
 from kubelite.agent.eventtext import Event
 from kubelite.agent.observed import ObservedPod
 from kubelite.agent.probestate import ProbeResults, ProbeWorker, RawResult, TickDecision
+from kubelite.agent.timers import wait_event
 from kubelite.clock import Clock
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeSpec, ProbeType, RestartPolicy
 from kubelite.runtime.interface import ContainerStatus
@@ -97,11 +98,7 @@ class PodProbes:
         while True:
             worker = self._workers[key]
             kick = self._kicks[key]
-            try:
-                async with asyncio.timeout(worker.probe.period_seconds):
-                    await kick.wait()
-            except TimeoutError:
-                pass
+            await wait_event(self._clock, kick, worker.probe.period_seconds)
             kick.clear()
             if not await self._tick(key):
                 return
