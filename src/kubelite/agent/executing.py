@@ -66,6 +66,8 @@ class HookRunner(Protocol):
 
 @dataclass(slots=True)
 class ExecutionResult:
+    # The runtime has something new to show (a container, a stop, a sandbox). A start that
+    # failed before create (back-off, image, config) changes nothing: no immediate re-sync.
     changed: bool = False
     sandbox_id: str | None = None
     failures: dict[str, StartFailure] = field(default_factory=dict)
@@ -112,7 +114,6 @@ class Executor:
                 result.failures[action.name] = action.failure
             elif isinstance(action, StartContainer) and not skip_starts:
                 ok = await self.start(pod, action, result)
-                result.changed = True
                 if not ok and action.abort_on_failure:
                     skip_starts = True  # SYNC-6: a regular init container failed to start
         return result
@@ -175,6 +176,7 @@ class Executor:
                 ),
             )  # fmt: skip
             cid = await self.runtime.create_container(result.sandbox_id, config)
+            result.changed = True  # only now is there something new to observe
         except (ConfigError, RuntimeError_) as err:
             reason = getattr(err, "reason", "CreateContainerError")
             await emit(eventtext.failed(spec, str(err)))

@@ -118,6 +118,7 @@ class PodWorker:
             spec, observed, probes, self._backoff, now,
             phase=status["phase"], grace_override=self._grace,
         )  # fmt: skip
+        failed_before = dict(self._failures)
         if plan.terminating:
             self._probes.hold_all()  # TERM-5
         self._failures.update(plan.start_failures)
@@ -135,7 +136,18 @@ class PodWorker:
             return 0.0
         if result.changed:
             return 0.0  # publish what the actions did at once (the PLEG would, ~1 s later)
-        return plan.resync_after if plan.resync_after is not None else IDLE_RESYNC
+        if self._failures != failed_before:
+            # CS-3 / BO-5: a start that failed or was held back without touching the runtime
+            # (back-off, image pull back-off) shows its waiting reason now, not at whatever
+            # wakes the worker next.
+            status = pod_status(spec, observed, self._probes.results(), self._facts(), now)
+            await self._publish(status)
+        resync = plan.resync_after if plan.resync_after is not None else IDLE_RESYNC
+        if result.failures or plan.start_failures:
+            # SYNC-1 / BO-6 / BO-9: a sync with a failed or backed-off start counts as an error:
+            # look again within 10 s (an image pull back-off has no timer of its own).
+            resync = min(resync, ERROR_RESYNC)
+        return resync
 
     # ------------------------------------------------------------------ steps
 
