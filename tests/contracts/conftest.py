@@ -1,8 +1,7 @@
 """Fixtures of the Runtime contract suite: one harness per implementation.
 
-Wiring the real runtime (lead): fill in ``real_runtime`` below to build the runc runtime (it
-is only requested by the ``real`` parameter, which carries the ``e2e`` marker), and, if needed,
-``contract_image`` with an image that is already stored and has ``sh``, ``sleep`` and ``echo``.
+The ``real`` parameter (marked ``e2e``) runs the same contract against runc under conmon, with
+busybox pulled from the local test registry into a fresh image store.
 """
 
 from __future__ import annotations
@@ -20,15 +19,29 @@ from kubelite.runtime.interface import Runtime
 
 @pytest.fixture
 def contract_image() -> str:
-    """An image already in the real runtime's store with sh, sleep and echo (lead: adjust)."""
+    """An image in the real runtime's store with sh, sleep and echo (pulled by real_runtime)."""
     return "docker.io/library/busybox:latest"
 
 
 @pytest.fixture
-async def real_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """HOOK for the lead: construct and close ``kubelite.runtime.runc.RuncRuntime`` here."""
-    pytest.skip("the real runtime is not wired into the contract suite yet")
-    yield  # pragma: no cover
+async def real_runtime(tmp_path: Path, registry_config_file: Path) -> AsyncIterator[Runtime]:
+    """runc under conmon, with busybox pulled through the local registry into a fresh store."""
+    from kubelite.images.service import Images
+    from kubelite.runtime.runc import RuncRuntime
+    from kubelite.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", registry_config=registry_config_file)
+    images = Images.from_settings(settings)
+    await images.pull("docker.io/library/busybox:latest")
+    runtime = RuncRuntime(settings, images.rootfs)
+    try:
+        yield runtime
+    finally:
+        for sb in await runtime.list_sandboxes():
+            await runtime.remove_sandbox(sb.id)
+        for c in await runtime.list_containers():
+            await runtime.remove_container(c.id)
+        await runtime.close()
 
 
 @pytest.fixture
