@@ -10,7 +10,7 @@ deps:
 	./scripts/install-deps.sh
 
 demo: deps
-	./scripts/demo.sh $(EXAMPLE)
+	DATA_DIR=$(DATA_DIR) ./scripts/demo.sh $(EXAMPLE)
 
 lint:
 	ruff check src tests bench devtools
@@ -30,3 +30,5 @@ test: deps lint
 bench: deps
 	$(PY) bench/runtime.py
 	$(PY) bench/images.py
+	$(PY) bench/api.py
+	$(PY) bench/pods.py

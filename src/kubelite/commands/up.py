@@ -16,10 +16,11 @@ import signal
 import sys
 from pathlib import Path
 
+from kubelite.api.assembly import DEFAULT_PORT
 from kubelite.api.pki import ensure_pki
 from kubelite.api.server import ApiServer
 from kubelite.app import UpOptions, run_up
-from kubelite.commands.kubeconfig import DEFAULT_PORT, render
+from kubelite.commands.kubeconfig import render
 from kubelite.settings import Settings
 
 NAME = "up"
