@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubelite.agent.apiclient import ApiNodeClient, Endpoint
-from kubelite.agent.node import NodeAgent, build_node, node_facts
+from kubelite.agent.node import Node, NodeAgent, build_node, node_facts
 from kubelite.agent.noderecord import node_object
 from kubelite.api.assembly import build_api_server, endpoint
+from kubelite.api.pki import ensure_pki
 from kubelite.api.server import ApiServer
 from kubelite.clock import Clock, SystemClock
 from kubelite.nodestreams import NodeStreams
@@ -58,29 +59,65 @@ async def run_up(
         await server.start()
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(Scheduler(registry=server.registry).run())]
-            client = None
             if node is not None:
                 ep = endpoint(settings, server)
-                facts = node_facts(settings)
-                client = ApiNodeClient(
-                    endpoint=Endpoint(ep.url, ep.ca_cert, ep.token), node=facts, clock=clock
-                )
-                await client.register_node(node_object(facts, clock.now()))
-                agent = NodeAgent(
-                    settings=settings, runtime=node.runtime, images=node.images,
-                    client=client, clock=clock, node=facts,
-                )  # fmt: skip
-                tasks.append(tg.create_task(agent.run()))
-                tasks.append(tg.create_task(client.heartbeat()))
+                endpoint_ = Endpoint(ep.url, ep.ca_cert, ep.token)
+                tasks.append(tg.create_task(_agent(settings, node, endpoint_, clock, stop)))
             if on_ready is not None:
                 on_ready(server)
             await stop.wait()
             for t in tasks:
                 t.cancel()
-        if client is not None:
-            await client.close()
     finally:
         if node is not None:
             await node.close()
         await server.stop()
         await server.store.close()
+
+
+async def run_agent(
+    settings: Settings,
+    server_url: str,
+    *,
+    stop: asyncio.Event,
+    on_ready: Callable[[], None] | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """``kubelite agent``: the node agent alone, against a server on this machine (its CA and
+    bearer token are read from the data dir's PKI)."""
+    clock = clock or SystemClock()
+    pki = ensure_pki(settings.pki_dir)
+    node = await build_node(settings, clock=clock)
+    try:
+        await _agent(settings, node, Endpoint(server_url, pki.ca_cert, pki.token()), clock, stop,
+                     on_ready)  # fmt: skip
+    finally:
+        await node.close()
+
+
+async def _agent(
+    settings: Settings,
+    node: Node,
+    ep: Endpoint,
+    clock: Clock,
+    stop: asyncio.Event,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Register the Node, then run the agent and its heartbeat until cancelled or stopped."""
+    facts = node_facts(settings)
+    client = ApiNodeClient(endpoint=ep, node=facts, clock=clock)
+    try:
+        await client.register_node(node_object(facts, clock.now()))
+        agent = NodeAgent(
+            settings=settings, runtime=node.runtime, images=node.images, client=client,
+            clock=clock, node=facts,
+        )  # fmt: skip
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(agent.run()), tg.create_task(client.heartbeat())]
+            if on_ready is not None:
+                on_ready()
+            await stop.wait()
+            for t in tasks:
+                t.cancel()
+    finally:
+        await client.close()
