@@ -22,6 +22,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from kubelite.agent import eventtext
 from kubelite.agent.eventtext import Event
@@ -201,7 +202,7 @@ class ProbeResults:
         return cls(MappingProxyType(dict(results)))
 
     @classmethod
-    def from_workers(cls, workers: Mapping[object, ProbeWorker]) -> ProbeResults:
+    def from_workers(cls, workers: Mapping[Any, ProbeWorker]) -> ProbeResults:
         return cls.of(
             {
                 (w.container_id, w.probe.type): w.committed
