@@ -68,6 +68,7 @@ class PodWorker:
         self._grace: int | None = None
         self._wake = asyncio.Event()
         self._resync = 0.0
+        self._syncing: asyncio.Future[float] | None = None
         self.done = asyncio.Event()
         self._probes = PodProbes(
             clock=deps.clock, mechanism=deps.probe, emit=self._emit, poke=self.wake
@@ -84,6 +85,14 @@ class PodWorker:
         """A newer version of the pod from the source (spec change, deletion)."""
         self.pod = pod
         self.wake()
+        if self._syncing is not None and self._grace_shortened(pod):
+            # TERM-1: a shorter grace (a second delete, a force delete) also applies to the
+            # stops under way: drop them; the next sync stops again with the new grace.
+            self._syncing.cancel()
+
+    def _grace_shortened(self, pod: dict[str, Any]) -> bool:
+        grace = self._grace
+        return grace is not None and termination.deletion_grace(PodSpec.of(pod), grace) < grace
 
     def wake(self) -> None:
         self._wake.set()
@@ -95,13 +104,29 @@ class PodWorker:
             while not self.done.is_set():
                 await wait_event(self._deps.clock, self._wake, self._resync)  # SYNC-1
                 self._wake.clear()
-                try:
-                    self._resync = await self.sync()
-                except (RuntimeError_, OSError) as err:
-                    log.warning("sync of %s failed: %s", self._name(), err)
-                    self._resync = ERROR_RESYNC
+                self._resync = await self._sync_once()
         finally:
             await self._probes.close()
+
+    async def _sync_once(self) -> float:
+        """One sync as its own task, so that ``update`` can cut it short; an error in one
+        pod's sync must not end the worker (nor, through the agent's TaskGroup, the node)."""
+        self._syncing = asyncio.ensure_future(self.sync())
+        try:
+            return await self._syncing
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the worker itself is being cancelled
+            return 0.0  # cut short by ``update``: sync again at once
+        except (RuntimeError_, OSError) as err:
+            log.warning("sync of %s failed: %s", self._name(), err)
+            return ERROR_RESYNC  # SYNC-1
+        except Exception:
+            log.exception("sync of %s failed", self._name())
+            return ERROR_RESYNC
+        finally:
+            self._syncing = None
 
     async def sync(self) -> float:
         """One sync; returns how long until the next one at the latest."""
