@@ -84,6 +84,18 @@ class StaticPods:
         meta["deletionGracePeriodSeconds"] = new_grace
         self._queue.put_nowait(PodUpdate(UpdateKind.SET, copy.deepcopy(pod)))
 
+    def force_delete(self, uid: str) -> None:
+        """``kubectl delete --grace-period=0 --force``: the object is gone at once (REMOVED);
+        the agent still stops the containers, with the minimum grace (TERM-1)."""
+        pod = self._pods.pop(uid, None)
+        if pod is None:
+            return
+        pod["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
+        pod["metadata"]["deletionGracePeriodSeconds"] = 0
+        self._queue.put_nowait(PodUpdate(UpdateKind.REMOVED, copy.deepcopy(pod)))
+        if not self._pods:
+            self.removed.set()
+
     def delete_all(self, grace: int | None = None) -> None:
         for uid in list(self._pods):
             self.delete_pod(uid, grace)
