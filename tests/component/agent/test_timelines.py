@@ -7,8 +7,12 @@ time is virtual. Each test asserts what a user would see: kubectl rows, events, 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+from kubelite.agent.probestate import Outcome, RawResult
+from kubelite.clock import ManualClock
+from kubelite.images.interface import ImageNotFound
 from tests.component.agent.harness import (
     FakeProbes,
     Node,
@@ -18,10 +22,6 @@ from tests.component.agent.harness import (
     pod,
     sidecar,
 )
-
-from kubelite.agent.probestate import Outcome, RawResult
-from kubelite.clock import ManualClock
-from kubelite.images.interface import ImageNotFound
 
 # --------------------------------------------------------------------------------- TL-1
 
@@ -322,7 +322,7 @@ async def test_tl5_a_crash_loop_restarts_after_0_10_20_40_80_160_300_seconds(
 
         await node.advance_to(1000)
         starts = [round(t) for t in node.event_times("tl5", "Started")]
-        gaps = [b - a - 1 for a, b in zip(starts, starts[1:], strict=False)]  # minus the 1 s run
+        gaps = [b - a - 1 for a, b in itertools.pairwise(starts)]  # minus the 1 s run
         assert gaps == [0, 10, 20, 40, 80, 160, 300, 300]
         messages = {
             s["state"]["waiting"]["message"].split(" restarting")[0]
