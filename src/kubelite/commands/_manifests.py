@@ -10,8 +10,13 @@ from typing import Any
 import yaml
 
 from kubelite.errors import KubeliteError
+from kubelite.model.fielderrors import FieldError
+from kubelite.registry.configmaps import CONFIGMAPS
+from kubelite.registry.meta_validation import validate_object_meta
 from kubelite.registry.pod_defaults import default_pod
+from kubelite.registry.pod_schema import unknown_fields
 from kubelite.registry.pod_validation import validate_pod
+from kubelite.registry.secrets import SECRETS
 
 SUPPORTED_KINDS = ("Pod", "ConfigMap", "Secret")
 
@@ -22,6 +27,7 @@ class ManifestError(KubeliteError):
 
 def load_objects(paths: list[str]) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str | None]] = set()
     for path in paths:
         text = _read(path)
         try:
@@ -34,7 +40,16 @@ def load_objects(paths: list[str]) -> list[dict[str, Any]]:
             if isinstance(doc, dict) and doc.get("kind") == "List":
                 docs.extend(doc.get("items") or [])
                 continue
-            objects.append(_checked(path, doc))
+            obj = _checked(path, doc)
+            key = (obj["kind"], obj["metadata"]["namespace"], obj["metadata"].get("name"))
+            if key in seen:
+                plural = obj["kind"].lower() + "s"
+                raise ManifestError(
+                    f'Error from server (AlreadyExists): error when creating "{path}": '
+                    f'{plural} "{key[2]}" already exists'
+                )
+            seen.add(key)
+            objects.append(obj)
     if not any(o["kind"] == "Pod" for o in objects):
         raise ManifestError("error: no Pod found in " + ", ".join(paths))
     return objects
@@ -56,14 +71,30 @@ def _checked(path: str, doc: Any) -> dict[str, Any]:
             f"error: {path}: kubelite run handles v1 Pod, ConfigMap and Secret, "
             f"not {doc['apiVersion']} {kind}"
         )
+    unknown = unknown_fields(kind, doc)
+    if unknown:  # kubectl validates strictly by default
+        fields = ", ".join(f'unknown field "{u}"' for u in unknown)
+        raise ManifestError(
+            f'Error from server (BadRequest): error when creating "{path}": {kind} in version '
+            f'"v1" cannot be handled as a {kind}: strict decoding error: {fields}'
+        )
     meta = doc.setdefault("metadata", {})
     meta.setdefault("namespace", "default")
-    if kind != "Pod":
-        return doc
-    pod = default_pod(doc)
-    errors = validate_pod(pod)
+    errors: list[FieldError] = []
+    if kind == "Pod":
+        doc = default_pod(doc)
+        errors = validate_pod(doc, include_metadata=True)
+    else:
+        registry_kind = SECRETS if kind == "Secret" else CONFIGMAPS
+        registry_kind.prepare_create(doc)  # a Secret's stringData folds into data
+        errors = validate_object_meta(meta, namespaced=True) + registry_kind.validate(doc)
     if errors:
-        details = "\n".join(f"* {e}" for e in errors) if len(errors) > 1 else str(errors[0])
-        name = meta.get("name", "")
-        raise ManifestError(f'The Pod "{name}" is invalid: {details}')
-    return pod
+        raise ManifestError(_invalid(kind, meta.get("name", ""), errors))
+    return doc
+
+
+def _invalid(kind: str, name: str, errors: list[FieldError]) -> str:
+    """kubectl's words: one cause on the headline, several as ``* `` lines below it."""
+    if len(errors) == 1:
+        return f'The {kind} "{name}" is invalid: {errors[0]}'
+    return f'The {kind} "{name}" is invalid: \n' + "\n".join(f"* {e}" for e in errors)
