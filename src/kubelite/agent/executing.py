@@ -126,7 +126,7 @@ class Executor:
         raw_spec = pod.raw.get("spec") or {}
         try:
             objects = await self.objects()
-            volumes = pod_volumes(pod.raw, objects, self.node)
+            volumes = pod_volumes(dict(pod.raw), objects, self.node)
             fs_group = (raw_spec.get("securityContext") or {}).get("fsGroup")
             await self.runtime.prepare_volumes(pod.uid, volumes, fs_group=fs_group)
         except (ConfigError, RuntimeError_) as err:
@@ -169,8 +169,9 @@ class Executor:
             attempt = self._attempt_from_logs(pod, spec)
         try:
             config = build_container_config(
-                pod=pod.raw, container=spec.raw, attempt=attempt, objects=await self.objects(),
-                node=self.node, pod_logs_dir=self.pod_logs_dir, labels=dict(action.labels),
+                pod=dict(pod.raw), container=dict(spec.raw), attempt=attempt,
+                objects=await self.objects(), node=self.node, pod_logs_dir=self.pod_logs_dir,
+                labels=dict(action.labels),
                 oom_score_adj=oom_score_adj(
                     pod.raw.get("spec") or {}, spec.name, to_int(self.node.memory)
                 ),
@@ -201,7 +202,7 @@ class Executor:
     ) -> bool:
         """HK-2/HK-3: wait for postStart; on failure kill the container and record why."""
         assert spec.post_start is not None
-        outcome = await self.hooks.run(pod, spec, cid, spec.post_start)
+        outcome = await self.hooks.run(pod, spec, cid, dict(spec.post_start))
         for event in outcome.events:
             await self.emit(event)
         if outcome.ok:
@@ -258,7 +259,8 @@ class Executor:
         if run_pre_stop and termination.runs_pre_stop(stop) and spec and spec.pre_stop:
             try:
                 async with deadline(self.clock, stop.grace_seconds):
-                    outcome = await self.hooks.run(pod, spec, stop.container_id, spec.pre_stop)
+                    handler = dict(spec.pre_stop)
+                    outcome = await self.hooks.run(pod, spec, stop.container_id, handler)
                 for event in outcome.events:
                     await self.emit(event)
                 if not outcome.ok:

@@ -208,7 +208,8 @@ class PodWorker:
                 except FileNotFoundError:
                     text = ""
                 except OSError as err:
-                    text = termmessage.file_error(str(c.termination_message_file), err.strerror)
+                    path = str(c.termination_message_file)
+                    text = termmessage.file_error(path, err.strerror or str(err))
             if termmessage.wants_logs(policy, c.exit_code or 0, c.reason, text):
                 lines = read_log(c.log_path, LogOptions(tail=termmessage.LOG_LINES)).decode(
                     errors="replace"
