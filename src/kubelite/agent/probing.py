@@ -60,6 +60,8 @@ class PodProbes:
             for ptype, probe in spec.probes.items():
                 key = (spec.name, ptype)
                 worker = self._workers.get(key) or probestate.new_worker(probe)
+                if key not in self._kicks:
+                    self._kicks[key] = asyncio.Event()  # before the first kick can be lost
                 newest = observed.newest(spec.name)
                 if newest is not None and newest.id != worker.container_id:
                     worker = probestate.observe_container(worker, newest.id)
@@ -68,7 +70,6 @@ class PodProbes:
                     worker = probestate.pod_deleting(worker)
                 self._workers[key] = worker
                 if key not in self._tasks:
-                    self._kicks[key] = asyncio.Event()
                     self._tasks[key] = asyncio.get_running_loop().create_task(
                         self._loop(key), name=f"probe-{pod.name}-{spec.name}-{ptype.value}"
                     )

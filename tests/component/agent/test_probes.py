@@ -94,3 +94,17 @@ async def test_while_a_pod_terminates_liveness_stops_and_readiness_goes_on(
         during = [(t - T0, kind) for t, _, kind in probes.calls if t - T0 > 5]
         assert ("liveness" in {k for _, k in during}) is False
         assert [t for t, k in during if k == "readiness"] == [10.0, 20.0, 30.0, 40.0, 50.0]
+
+
+async def test_every_new_instance_is_probed_as_soon_as_it_runs_the_first_one_included(
+    tmp_path: Path,
+) -> None:
+    """PR-5 (probing.update): a new container ID gets its first tick at once, then one per
+    period; the first instance used to wait a whole period (its kick was lost)."""
+    clock = ManualClock(T0)
+    probes = FakeProbes(clock)
+    async with Node.running(tmp_path, clock=clock, probes=probes) as node:
+        node.runtime.script("app", attempt=0, runs=15.0, exit_code=1)
+        node.add(pod("p", [c("app", livenessProbe=HTTP)]))
+        await node.advance_to(26)
+        assert [t - T0 for t, _, _ in probes.calls] == [0.0, 10.0, 15.0, 25.0]
