@@ -27,7 +27,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devtools import registry, standins
-
 from kubelite.images.registries import parse_registry_config
 from kubelite.images.service import Images
 

@@ -24,11 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs, build_lower
-
 from kubelite.runtime.interface import ContainerConfig, SandboxConfig
 from kubelite.runtime.runc import RuncRuntime
 from kubelite.settings import Settings
+from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs, build_lower
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.contracts.harness import CONTRACT_LABEL, FakeHarness, Harness, RealHarness
 
 from kubelite.clock import ManualClock
 from kubelite.runtime.fake import FakeRuntime
 from kubelite.runtime.interface import Runtime
+from tests.contracts.harness import CONTRACT_LABEL, FakeHarness, Harness, RealHarness
 
 
 @pytest.fixture

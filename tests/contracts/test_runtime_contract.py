@@ -10,7 +10,6 @@ import asyncio
 import uuid
 
 import pytest
-from tests.contracts.harness import CONTRACT_LABEL, Harness, wait_until
 
 from kubelite.runtime.interface import (
     ContainerState,
@@ -20,6 +19,7 @@ from kubelite.runtime.interface import (
     RuntimeEvent,
     SandboxConfig,
 )
+from tests.contracts.harness import CONTRACT_LABEL, Harness, wait_until
 
 UNKNOWN_ID = "0" * 64
 

@@ -62,9 +62,10 @@ def _read(path: str) -> str:
         raise ManifestError(f'error: the path "{path}" does not exist ({err.strerror})') from None
 
 
-def _checked(path: str, doc: Any) -> dict[str, Any]:
-    if not isinstance(doc, dict) or "kind" not in doc or "apiVersion" not in doc:
+def _checked(path: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or "kind" not in raw or "apiVersion" not in raw:
         raise ManifestError(f"error: unable to decode \"{path}\": Object 'Kind' is missing")
+    doc: dict[str, Any] = raw
     kind = doc["kind"]
     if kind not in SUPPORTED_KINDS or doc["apiVersion"] != "v1":
         raise ManifestError(

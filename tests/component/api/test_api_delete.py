@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from aiohttp.test_utils import TestClient
+
 from tests.component.api.conftest import pod
 
 PODS = "/api/v1/namespaces/default/pods"

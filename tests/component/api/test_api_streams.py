@@ -8,10 +8,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
-from tests.component.api.conftest import pod
 
 from kubelite.api.server import ApiServer
 from kubelite.api.streams import ExecIO, ExecRequest, LogOptions, StreamUnavailable
+from tests.component.api.conftest import pod
 
 PODS = "/api/v1/namespaces/default/pods"
 

@@ -6,9 +6,9 @@ import asyncio
 import json
 
 from aiohttp.test_utils import TestClient
-from tests.component.api.conftest import pod
 
 from kubelite.api.server import ApiServer
+from tests.component.api.conftest import pod
 
 PODS = "/api/v1/namespaces/default/pods"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client, config
+
 from tests.e2e.api.conftest import start_server
 
 pytestmark = pytest.mark.e2e

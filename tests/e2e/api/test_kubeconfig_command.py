@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from tests.e2e.api.conftest import KUBECTL, Server
 
 pytestmark = pytest.mark.e2e

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+
 from tests.e2e.api.conftest import KUBECTL, Server
 
 pytestmark = pytest.mark.e2e

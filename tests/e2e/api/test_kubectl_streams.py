@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.api.conftest import KUBECTL
 
 from kubelite.api.pki import ensure_pki
 from kubelite.api.server import ApiServer
 from kubelite.api.streams import ExecIO, ExecRequest, LogOptions
 from kubelite.commands.kubeconfig import render
 from kubelite.store.memory import MemoryStore
+from tests.e2e.api.conftest import KUBECTL
 
 pytestmark = pytest.mark.e2e
 

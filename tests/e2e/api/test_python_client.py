@@ -8,6 +8,7 @@ import time
 import pytest
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client.rest import ApiException
+
 from tests.e2e.api.conftest import Server
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from devtools.ocilayout import host_arch
 from devtools.registry import LocalRegistry
-
 from kubelite.images.interface import ImageNotFound, ImagePullFailed
 from kubelite.images.registries import parse_registry_config
 from kubelite.images.service import Images

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs, build_lower
 
 from kubelite.runtime.runc import RuncRuntime
 from kubelite.settings import Settings
+from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs, build_lower
 
 
 @pytest.fixture(scope="session")

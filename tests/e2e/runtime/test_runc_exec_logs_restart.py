@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs
-from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 from kubelite.runtime.interface import ContainerState, EmptyDirVolume, EventKind
 from kubelite.runtime.logs import LogOptions, follow_log, read_log
 from kubelite.runtime.runc import RuncRuntime
+from tests.e2e.runtime.busybox_rootfs import BusyboxRootfs
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 pytestmark = pytest.mark.e2e
 

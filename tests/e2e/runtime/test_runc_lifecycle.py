@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 from kubelite.runtime.interface import (
     ContainerState,
@@ -17,6 +16,7 @@ from kubelite.runtime.interface import (
     StartContainerError,
 )
 from kubelite.runtime.runc import RuncRuntime
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 pytestmark = pytest.mark.e2e
 

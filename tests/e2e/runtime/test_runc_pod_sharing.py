@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 from kubelite.runtime.interface import (
     ContainerMount,
@@ -21,6 +20,7 @@ from kubelite.runtime.interface import (
 from kubelite.runtime.logs import LogOptions, read_log
 from kubelite.runtime.mounts import mounts_under
 from kubelite.runtime.runc import RuncRuntime
+from tests.e2e.runtime.pods import container, run, sandbox, wait_exit
 
 pytestmark = pytest.mark.e2e
 STDOUT = frozenset({"stdout"})

@@ -1,7 +1,6 @@
 """CrashLoopBackOff and image-pull back-off (BO-1..BO-9) and Go duration text."""
 
 import pytest
-from tests.unit.agent.builders import pod
 
 from kubelite.agent.backoff import (
     BackoffEntry,
@@ -17,6 +16,7 @@ from kubelite.agent.backoff import (
     pull_key,
 )
 from kubelite.agent.labels import spec_hash
+from tests.unit.agent.builders import pod
 
 K = "p_ns_uid_app_h"
 

@@ -3,6 +3,15 @@ the status (HK-2), hook failure texts (HK-5..HK-7), sync timers (SYNC-1), phase 
 (PH-6), sidecar OOM cap (SC-13)."""
 
 import pytest
+
+from kubelite.agent import eventtext as ev
+from kubelite.agent.actions import PodPlan
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.planning import resync_interval
+from kubelite.agent.podstatus import StatusFacts, pod_status
+from kubelite.agent.probestate import ProbeResults
+from kubelite.model.resources import oom_score_adj
+from kubelite.runtime.interface import ContainerState
 from tests.unit.agent.builders import (
     T0,
     c,
@@ -14,15 +23,6 @@ from tests.unit.agent.builders import (
     sidecar,
     with_state,
 )
-
-from kubelite.agent import eventtext as ev
-from kubelite.agent.actions import PodPlan
-from kubelite.agent.observed import ObservedPod
-from kubelite.agent.planning import resync_interval
-from kubelite.agent.podstatus import StatusFacts, pod_status
-from kubelite.agent.probestate import ProbeResults
-from kubelite.model.resources import oom_score_adj
-from kubelite.runtime.interface import ContainerState
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 """Event reasons, types, messages and fieldPaths (EV-1, EV-2)."""
 
 import pytest
-from tests.unit.agent.builders import c, pod, sidecar
 
 from kubelite.agent import eventtext as ev
 from kubelite.agent.eventtext import Event
+from tests.unit.agent.builders import c, pod, sidecar
 
 POD = pod([c("app", "nginx:1.25")], [c("init", "busybox"), sidecar("proxy", "envoy")])
 APP, INIT, PROXY = POD.containers[0], POD.init_containers[0], POD.init_containers[1]

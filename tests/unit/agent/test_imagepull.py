@@ -1,10 +1,10 @@
 """The image step of a start (SYNC-5, BO-9, CS-3 waiting reasons, EV-2 texts, VAL-19)."""
 
 import pytest
-from tests.unit.agent.builders import T0, c, pod
 
 from kubelite.agent.backoff import BackoffState
 from kubelite.agent.imagepull import PullStep, decide, pull_failed, pull_policy
+from tests.unit.agent.builders import T0, c, pod
 
 
 def ctr(image: str = "busybox:1.36", policy: str | None = None):  # type: ignore[no-untyped-def]

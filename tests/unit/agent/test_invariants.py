@@ -7,13 +7,13 @@ at a random moment; after every sync the plan and the status must still obey the
 import random
 
 import pytest
-from tests.unit.agent.builders import c, pod, probe, sidecar
-from tests.unit.agent.sim import Sim
 
 from kubelite.agent.actions import StartContainer
 from kubelite.agent.probestate import Result
 from kubelite.model.pod import ContainerKind, PodSpec, ProbeType
 from kubelite.runtime.interface import ContainerState
+from tests.unit.agent.builders import c, pod, probe, sidecar
+from tests.unit.agent.sim import Sim
 
 T = 1_700_000_000.0
 SPECS = {

@@ -2,6 +2,16 @@
 (APP-1..APP-3, SYNC-2..SYNC-8, BO-2, BO-2a, BO-5, TERM-1, TERM-5, HK-3)."""
 
 import pytest
+
+from kubelite.agent.actions import KillPod, KillReason, StartContainer
+from kubelite.agent.appplan import should_restart
+from kubelite.agent.backoff import BackoffEntry, BackoffState, crash_key
+from kubelite.agent.labels import SPEC_HASH, spec_hash
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.planning import plan_pod, post_start_failed
+from kubelite.agent.probestate import ProbeResults, Result
+from kubelite.model.pod import PodSpec, ProbeType
+from kubelite.runtime.interface import ContainerState, ContainerStatus
 from tests.unit.agent.builders import (
     T0,
     c,
@@ -15,16 +25,6 @@ from tests.unit.agent.builders import (
     sidecar,
     with_state,
 )
-
-from kubelite.agent.actions import KillPod, KillReason, StartContainer
-from kubelite.agent.appplan import should_restart
-from kubelite.agent.backoff import BackoffEntry, BackoffState, crash_key
-from kubelite.agent.labels import SPEC_HASH, spec_hash
-from kubelite.agent.observed import ObservedPod
-from kubelite.agent.planning import plan_pod, post_start_failed
-from kubelite.agent.probestate import ProbeResults, Result
-from kubelite.model.pod import PodSpec, ProbeType
-from kubelite.runtime.interface import ContainerState, ContainerStatus
 
 NOW = T0 + 100
 TWO = pod([c("web"), c("db")])

@@ -1,5 +1,12 @@
 """plan_pod for init containers and sidecars (INIT-*, SC-2..SC-6, SC-10, SYNC-3, SYNC-6)."""
 
+from kubelite.agent.backoff import BackoffEntry, BackoffState, crash_key
+from kubelite.agent.labels import spec_hash
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.planning import plan_pod
+from kubelite.agent.probestate import ProbeResults, Result
+from kubelite.model.pod import PodSpec, ProbeType
+from kubelite.runtime.interface import ContainerState, ContainerStatus
 from tests.unit.agent.builders import (
     T0,
     c,
@@ -13,14 +20,6 @@ from tests.unit.agent.builders import (
     sidecar,
     with_state,
 )
-
-from kubelite.agent.backoff import BackoffEntry, BackoffState, crash_key
-from kubelite.agent.labels import spec_hash
-from kubelite.agent.observed import ObservedPod
-from kubelite.agent.planning import plan_pod
-from kubelite.agent.probestate import ProbeResults, Result
-from kubelite.model.pod import PodSpec, ProbeType
-from kubelite.runtime.interface import ContainerState, ContainerStatus
 
 TWO_INITS = pod([c("app")], [c("init-a"), c("init-b")])
 NEVER = pod([c("app")], [c("init-a")], "Never")

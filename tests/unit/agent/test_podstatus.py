@@ -4,6 +4,13 @@ TERM-4, QOS-1)."""
 from typing import Any
 
 import pytest
+
+from kubelite.agent.actions import StartFailure
+from kubelite.agent.observed import ObservedPod
+from kubelite.agent.podstatus import StatusFacts, pod_status
+from kubelite.agent.probestate import ProbeResults, Result
+from kubelite.model.pod import PodSpec, ProbeType, format_time
+from kubelite.runtime.interface import ContainerState
 from tests.unit.agent.builders import (
     T0,
     c,
@@ -16,13 +23,6 @@ from tests.unit.agent.builders import (
     sidecar,
     with_state,
 )
-
-from kubelite.agent.actions import StartFailure
-from kubelite.agent.observed import ObservedPod
-from kubelite.agent.podstatus import StatusFacts, pod_status
-from kubelite.agent.probestate import ProbeResults, Result
-from kubelite.model.pod import PodSpec, ProbeType, format_time
-from kubelite.runtime.interface import ContainerState
 
 NOW = T0 + 100
 

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 import pytest
-from tests.unit.agent.builders import T0, c, exited, pod, probe, running, with_state
 
 from kubelite.agent.probestate import (
     Outcome,
@@ -23,6 +22,7 @@ from kubelite.agent.probestate import (
 )
 from kubelite.model.pod import ProbeType
 from kubelite.runtime.interface import ContainerState
+from tests.unit.agent.builders import T0, c, exited, pod, probe, running, with_state
 
 SPEC = pod(
     [

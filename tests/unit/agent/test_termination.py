@@ -1,7 +1,6 @@
 """Grace periods and stop ordering (TERM-1, TERM-2, SC-11, HK-4)."""
 
 import pytest
-from tests.unit.agent.builders import T0, c, pod, probe, running, sidecar
 
 from kubelite.agent.actions import KillReason
 from kubelite.agent.termination import (
@@ -13,6 +12,7 @@ from kubelite.agent.termination import (
     wait_budget,
     wait_for,
 )
+from tests.unit.agent.builders import T0, c, pod, probe, running, sidecar
 
 SLEEP3 = {"preStop": {"exec": {"command": ["sleep", "3"]}}}
 TL4 = pod(
@@ -96,9 +96,8 @@ def test_term1_deletion_grace_defaults_to_tgps_and_takes_the_smallest_seen() -> 
 
 
 def test_sc11_termination_plan_lists_every_running_container_with_its_waits() -> None:
-    from tests.unit.agent.builders import exited, observed
-
     from kubelite.agent.planning import termination_plan
+    from tests.unit.agent.builders import exited, observed
 
     obs = observed(running(TL4, "s1"), exited(TL4, "s2", 0), running(TL4, "app"))
     stops = termination_plan(TL4, obs, grace=30)

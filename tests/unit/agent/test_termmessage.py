@@ -2,7 +2,6 @@
 guard (SC-14), deadline from startTime (INIT-13), plain-dict inputs."""
 
 import pytest
-from tests.unit.agent.builders import T0, c, pod, pod_dict, sidecar
 
 from kubelite.agent import termmessage as tm
 from kubelite.agent.backoff import BackoffState
@@ -11,6 +10,7 @@ from kubelite.agent.phase import deadline_at, deadline_exceeded
 from kubelite.agent.planning import plan_pod
 from kubelite.agent.podstatus import StatusFacts, illegal_transition, pod_status
 from kubelite.agent.probestate import ProbeResults
+from tests.unit.agent.builders import T0, c, pod, pod_dict, sidecar
 
 
 def test_tm2_the_file_gives_its_last_4096_bytes() -> None:

@@ -3,9 +3,6 @@
 Each step is (what the runtime did, now) → the plan and the kubectl-visible container states.
 """
 
-from tests.unit.agent.builders import c, describe, pod, probe, sidecar
-from tests.unit.agent.sim import Sim
-
 from kubelite.agent import eventtext
 from kubelite.agent.actions import KillPod, StartFailure
 from kubelite.agent.backoff import BackoffState, go_duration, pull_failed, pull_in_backoff, pull_key
@@ -21,6 +18,8 @@ from kubelite.agent.probestate import (
 )
 from kubelite.agent.termination import stop_timeout, wait_budget
 from kubelite.model.pod import ProbeType
+from tests.unit.agent.builders import c, describe, pod, probe, sidecar
+from tests.unit.agent.sim import Sim
 
 T = 1_700_000_000.0
 
