@@ -64,8 +64,8 @@ class RunView:
             if not self._header:
                 self._header = True
                 self._line(f"{'TIME':<10}{'NAME':<{self._width}}{'READY':<8}{'STATUS':<24}RESTARTS")
-            self._line(
-                f"{self._stamp():<10}{name:<{self._width}}{row.ready:<8}{row.status:<24}"
+            self._line(  # a STATUS longer than its column still gets a space after it
+                f"{self._stamp():<10}{name:<{self._width}}{row.ready:<8}{row.status:<23} "
                 f"{row.restarts}"
             )
         if self._show_logs:

@@ -85,13 +85,18 @@ async def _main(args: argparse.Namespace, settings: Settings, objects: list[dict
     loop = asyncio.get_running_loop()
     interrupts = 0
 
+    def delete_all(grace: int | None) -> None:
+        source.delete_all(grace=grace)
+        for pod in source.pods():  # the deletion is news itself, as on a watch: Terminating
+            view.on_status(pod)
+
     def interrupt() -> None:
         nonlocal interrupts
         interrupts += 1
         stopping.set()
         if interrupts > 1:  # a second Ctrl-C: no more waiting (grace 0, like --force)
             view.phase_line("stopping now (grace period 0)")
-            source.delete_all(grace=0)
+            delete_all(0)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, interrupt)
@@ -108,7 +113,7 @@ async def _main(args: argparse.Namespace, settings: Settings, objects: list[dict
                 view.phase_line(
                     "interrupted: deleting the pods (Ctrl-C again to skip grace periods)"
                 )
-            source.delete_all(grace=args.grace_period)
+            delete_all(args.grace_period)
             await source.removed.wait()
             agent_task.cancel()
     finally:
