@@ -67,6 +67,7 @@ def start_server(data_dir: Path, port: int = 0) -> Server:
                 str(port),
                 "--kubeconfig-out",
                 str(kubeconfig),
+                "--no-agent",  # the API surface alone: pods stay Pending, as these tests expect
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
