@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class UpOptions:
     host: str = "127.0.0.1"
     port: int = 6443
-    agent: bool = True  # False: API server and scheduler only
+    agent: bool = True  # False: API server and scheduler only (logs/exec still served)
 
 
 async def run_up(
@@ -45,12 +45,10 @@ async def run_up(
 ) -> None:
     """Serve until ``stop`` is set. Raises OSError if the port cannot be bound."""
     clock = clock or SystemClock()
-    node = await build_node(settings, clock=clock) if options.agent else None
-    streams = (
-        NodeStreams(runtime=node.runtime, pod_logs_dir=settings.pod_logs_dir, clock=clock)
-        if node
-        else None
-    )
+    # Without the agent the node's logs and exec are still served from this machine (a
+    # separate ``kubelite agent`` on the same data dir runs the pods); only the agent owns it.
+    node = await build_node(settings, clock=clock, owner=options.agent)
+    streams = NodeStreams(runtime=node.runtime, pod_logs_dir=settings.pod_logs_dir, clock=clock)
     server = build_api_server(
         settings, host=options.host, port=options.port, clock=clock, logs=streams,
         exec_backend=streams,
@@ -59,7 +57,7 @@ async def run_up(
         await server.start()
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(Scheduler(registry=server.registry).run())]
-            if node is not None:
+            if options.agent:
                 ep = endpoint(settings, server)
                 endpoint_ = Endpoint(ep.url, ep.ca_cert, ep.token)
                 tasks.append(tg.create_task(_agent(settings, node, endpoint_, clock, stop)))
@@ -69,8 +67,7 @@ async def run_up(
             for t in tasks:
                 t.cancel()
     finally:
-        if node is not None:
-            await node.close()
+        await node.close()
         await server.stop()
         await server.store.close()
 

@@ -177,10 +177,14 @@ class Node:
         await self.runtime.close()
 
 
-async def build_node(settings: Settings, *, clock: Clock | None = None) -> Node:
+async def build_node(settings: Settings, *, clock: Clock | None = None, owner: bool = True) -> Node:
+    """``owner=False``: only look at the node (logs, exec) beside the process that runs its
+    pods; nothing left half-made by a crash is collected."""
     from kubelite.images.service import Images
     from kubelite.runtime.runc import RuncRuntime
 
     images = Images.from_settings(settings)
-    runtime = RuncRuntime(settings, images.rootfs, clock=clock or SystemClock())
+    runtime = RuncRuntime(
+        settings, images.rootfs, clock=clock or SystemClock(), collect_orphans=owner
+    )
     return Node(runtime=runtime, images=images)

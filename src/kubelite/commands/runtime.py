@@ -35,7 +35,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from kubelite.agent.node import build_node
     from kubelite.runtime.interface import ContainerState
 
-    node = await build_node(settings)
+    # ``ps`` only looks, so it may run beside a live agent; the others disturb the node.
+    node = await build_node(settings, owner=args.action != "ps")
     rt = node.runtime
     try:
         wanted = getattr(args, "pod_uid", None)

@@ -54,7 +54,11 @@ class RuncRuntime:
         *,
         clock: Clock | None = None,
         network: PodNetwork | None = None,
+        collect_orphans: bool = True,
     ) -> None:
+        """``collect_orphans=False`` for a reader beside the owner (an API server serving logs
+        and exec while a separate ``kubelite agent`` runs pods): it must not delete the
+        half-made folders of a container the owner is creating right now."""
         self.settings = settings
         self.clock = clock or SystemClock()
         for d in (settings.runtime_dir, settings.runc_root, settings.pods_dir):
@@ -72,7 +76,8 @@ class RuncRuntime:
         )  # fmt: skip
         self._subscribers: list[asyncio.Queue[RuntimeEvent | None]] = []
         self._closed = False
-        self._collect_orphans()
+        if collect_orphans:
+            self._collect_orphans()
 
     def _collect_orphans(self) -> None:
         """Folders a crash left half-made (no record written yet): unmount and delete them.
