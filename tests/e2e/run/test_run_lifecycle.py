@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -246,6 +247,33 @@ def test_a_missing_secret_key_is_a_createcontainerconfigerror(kubelite_run: Star
     assert run.logs("secret-missing", "app") == []
 
 
+def test_on_deletion_a_native_sidecar_is_stopped_only_after_the_app_has_exited(
+    kubelite_run: StartRun,
+) -> None:
+    run = kubelite_run(
+        pod(
+            "sidecar-last",
+            """  initContainers:
+  - name: sidecar
+    image: busybox:1.36
+    restartPolicy: Always
+    command: [sh, -c, 'trap "echo sidecar got TERM; exit 0" TERM; sleep 3600 & wait']
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sh, -c, 'trap "echo app got TERM; sleep 2; echo app exits; exit 0" TERM; sleep 3600 & wait']
+""",  # noqa: E501
+        ),
+        timeout=3,
+    )
+    assert run.wait(30) == 0, run.screen()
+    assert run.logs("sidecar-last", "app") == ["app got TERM", "app exits"]
+    assert run.logs("sidecar-last", "sidecar") == ["sidecar got TERM"]
+    # the app takes 2 s to exit after its SIGTERM; the sidecar's must come after that
+    gap = run.arrival(r"\] sidecar got TERM") - run.arrival(r"\] app got TERM")
+    assert gap >= 1.5, f"the sidecar got SIGTERM {gap:.2f} s after the app: before it exited"
+
+
 # ---------------------------------------------------------------------- signals
 
 TRAPS_TERM = """  containers:
@@ -309,6 +337,16 @@ def test_the_leftover_check_finds_and_removes_what_a_killed_run_left(
 # ---------------------------------------------------------------------- bad input
 
 GOOD_CONTAINER = "  - {name: app, image: busybox:1.36}\n"
+
+
+def test_a_missing_file_exits_two_and_names_the_path(
+    kubelite_run: StartRun, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    run = kubelite_run(missing)
+    assert run.wait(30) == 2, run.screen()
+    assert f'error: the path "{missing}" does not exist' in run.err.text()
+    assert not run.data_dir.exists()
 
 
 @pytest.mark.parametrize(
