@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubelite.agent.checkpoint import BackoffCheckpoints
 from kubelite.agent.envvars import NodeFacts
 from kubelite.agent.executing import HookRunner
 from kubelite.agent.podworker import PodWorker, WorkerDeps
@@ -55,6 +56,7 @@ class NodeAgent:
             hooks=hooks or RuntimeHooks(runtime=runtime, clock=clock),
             probe=probe or RuntimeProbes(runtime=runtime),
             node=facts, pod_logs_dir=settings.pod_logs_dir,
+            checkpoints=BackoffCheckpoints(settings.agent_dir / "backoff"),
         )  # fmt: skip
         self._client = client
         self._runtime = runtime

@@ -20,6 +20,7 @@ from typing import Any
 from kubelite.agent import termination, termmessage
 from kubelite.agent.actions import StartFailure
 from kubelite.agent.backoff import BackoffState
+from kubelite.agent.checkpoint import BackoffCheckpoints
 from kubelite.agent.envvars import NodeFacts, Objects, referenced_objects
 from kubelite.agent.eventtext import Event
 from kubelite.agent.executing import Executor, HookRunner
@@ -53,6 +54,7 @@ class WorkerDeps:
     probe: Mechanism
     node: NodeFacts
     pod_logs_dir: Path
+    checkpoints: BackoffCheckpoints | None = None  # None: back-off lives in memory only
 
 
 class PodWorker:
@@ -62,7 +64,10 @@ class PodWorker:
         self.uid: str = pod["metadata"]["uid"]
         self._status: dict[str, Any] = copy.deepcopy(pod.get("status") or {})
         self._published: dict[str, Any] | None = None
-        self._backoff = BackoffState()
+        # SYNC-3 / BO-1: a worker of a restarted agent goes on from the pod's saved back-off.
+        checkpoints = deps.checkpoints
+        self._backoff = checkpoints.load(self.uid) if checkpoints else BackoffState()
+        self._saved_backoff = self._backoff
         self._failures: dict[str, StartFailure] = {}
         self._messages: dict[str, str] = {}
         self._grace: int | None = None
@@ -150,6 +155,7 @@ class PodWorker:
         sandbox = next((s.id for s in observed.sandboxes if s.ready), None)
         result = await self._executor.execute(spec, plan, sandbox, plan.backoff)
         self._backoff = result.backoff
+        self._checkpoint()
         for name in result.cleared:
             self._failures.pop(name, None)
         self._failures.update(result.failures)
@@ -175,6 +181,12 @@ class PodWorker:
         return resync
 
     # ------------------------------------------------------------------ steps
+
+    def _checkpoint(self) -> None:
+        """Write the back-off table when it changed (read back by ``__init__``)."""
+        if self._deps.checkpoints is not None and self._backoff != self._saved_backoff:
+            self._deps.checkpoints.save(self.uid, self._backoff)
+            self._saved_backoff = self._backoff
 
     async def _observe(self) -> ObservedPod:
         rt = self._deps.runtime
@@ -235,6 +247,8 @@ class PodWorker:
         for c in observed.containers:
             await rt.remove_container(c.id)
         await rt.remove_volumes(self.uid)
+        if self._deps.checkpoints is not None:
+            self._deps.checkpoints.remove(self.uid)
         await self._deps.client.finish_deletion(self.pod)
         self.done.set()
 

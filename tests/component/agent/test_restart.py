@@ -1,0 +1,81 @@
+"""A restarted node agent keeps each pod's back-off (SYNC-3, BO-1..BO-4): the table is saved
+under the agent's folder when it changes and read when the pod's worker starts again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kubelite.agent.backoff import BackoffEntry, BackoffState
+from kubelite.agent.checkpoint import BackoffCheckpoints
+from kubelite.clock import ManualClock
+from tests.component.agent.harness import T0, Node, TimedRuntime, c, pod
+
+
+def _crashy(uid: str) -> dict[str, object]:
+    manifest = pod("crashy", [c("app")])
+    manifest["metadata"]["uid"] = uid
+    return manifest
+
+
+async def test_a_restarted_agent_keeps_a_crash_looping_containers_back_off(
+    tmp_path: Path,
+) -> None:
+    """BO-2 / BO-4: crashes at 1, 2 and ~13 s leave a 20 s back-off from ~13 s. An agent
+    restarted inside it starts nothing until the delay has run out, shows CrashLoopBackOff
+    with the same delay, and keeps the restart count."""
+    clock = ManualClock(T0)
+    runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
+    manifest = _crashy("uid-crashy")
+    runtime.script("app", runs=1.0, exit_code=1)
+    try:
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as first:
+            first.add(manifest)
+            await first.advance_to(20)
+            assert first.row("crashy").startswith("0/1 CrashLoopBackOff 2")
+            made = runtime.created("app")
+            last_exit = runtime.container_named("app").finished_at
+        assert made == 3 and last_exit is not None
+        saved = BackoffCheckpoints(first.settings.agent_dir / "backoff").load("uid-crashy")
+        assert [e.delay for e in saved.entries.values()] == [20.0]
+
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as second:
+            second.add(manifest)
+            await second.advance(1)
+            assert runtime.created("app") == made  # not started at once: still in back-off
+            waiting = second.container("crashy", "app")["state"]["waiting"]
+            assert waiting["reason"] == "CrashLoopBackOff"
+            assert waiting["message"].startswith("back-off 20s restarting failed container=app")
+            assert second.container("crashy", "app")["restartCount"] == 2
+            started = await second.until(lambda: runtime.created("app") > made, within=60)
+            assert last_exit - T0 + 20 <= started <= last_exit - T0 + 20 + 15  # BO-6
+            await second.advance(0.5)
+            assert second.container("crashy", "app")["restartCount"] == 3
+    finally:
+        await runtime.close()
+
+
+async def test_deleting_the_pod_removes_its_back_off_checkpoint(tmp_path: Path) -> None:
+    async with Node.running(tmp_path) as node:
+        node.runtime.script("app", runs=1.0, exit_code=1)
+        node.add(_crashy("uid-gone"))
+        await node.advance_to(5)
+        checkpoints = BackoffCheckpoints(node.settings.agent_dir / "backoff")
+        assert checkpoints.path("uid-gone").exists()
+        node.pods.delete_pod("uid-gone")
+        await node.advance(5)
+        assert node.pod("crashy") is None
+        assert not checkpoints.path("uid-gone").exists()
+
+
+def test_checkpoints_round_trip_and_a_broken_file_counts_as_none(tmp_path: Path) -> None:
+    checkpoints = BackoffCheckpoints(tmp_path / "backoff")
+    assert checkpoints.load("u1") == BackoffState()
+    state = BackoffState().with_entry("p_ns_u1_app_1", BackoffEntry(40.0, T0 + 3.5))
+    checkpoints.save("u1", state)
+    assert checkpoints.load("u1") == state
+    assert json.loads(checkpoints.path("u1").read_text())["version"] == 1
+    checkpoints.path("u1").write_text("{not json")
+    assert checkpoints.load("u1") == BackoffState()
+    checkpoints.save("u1", BackoffState())  # an empty table leaves no file
+    assert not checkpoints.path("u1").exists()
