@@ -79,3 +79,77 @@ def test_checkpoints_round_trip_and_a_broken_file_counts_as_none(tmp_path: Path)
     assert checkpoints.load("u1") == BackoffState()
     checkpoints.save("u1", BackoffState())  # an empty table leaves no file
     assert not checkpoints.path("u1").exists()
+
+
+async def test_a_restarted_agent_does_not_rerun_init_containers_whose_records_are_gone(
+    tmp_path: Path,
+) -> None:
+    """INIT-7 (a) / SYNC-3: the exited init records are removed while the agent is down (what
+    the acceptance hook REMOVE_EXITED_CONTAINERS does); the running app proves the pod
+    initialized, so the new agent re-runs nothing and restarts nothing."""
+    clock = ManualClock(T0)
+    runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
+    manifest = pod("p", [c("app")], [c("init-a"), c("init-b")])
+    manifest["metadata"]["uid"] = "uid-p"
+    runtime.script("init-a", runs=1.0)
+    runtime.script("init-b", runs=1.0)
+    try:
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as first:
+            first.add(manifest)
+            await first.advance_to(5)
+            assert first.row("p") == "1/1 Running 0"
+            stored = first.pod("p")
+        assert stored is not None
+        manifest = stored  # the API keeps the last status written (CS-2)
+        for cs in await runtime.list_containers():
+            if cs.name.startswith("init-"):
+                await runtime.remove_container(cs.id)
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as second:
+            second.add(manifest)
+            await second.advance_to(70)
+            assert (runtime.created("init-a"), runtime.created("init-b")) == (1, 1)
+            assert runtime.created("app") == 1
+            assert second.kubectl("p") == ["1/1 Running 0"]
+            assert second.container("p", "app")["restartCount"] == 0
+            for name in ("init-a", "init-b"):
+                assert second.container("p", name)["restartCount"] == 0
+                assert "running" not in second.container("p", name)["state"]
+    finally:
+        await runtime.close()
+
+
+async def test_a_sandbox_killed_while_the_agent_was_down_reinitializes_the_pod(
+    tmp_path: Path,
+) -> None:
+    """INIT-9 / SYNC-4 (c): the sandbox and every container are gone when the agent comes back
+    (a reboot; the acceptance hook KILL_POD_SANDBOX): SandboxChanged, a new sandbox, the init
+    containers run again in order before the app, counts go up, the emptyDir is kept."""
+    clock = ManualClock(T0)
+    runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
+    manifest = pod("p", [c("app")], [c("init-a")])
+    manifest["metadata"]["uid"] = "uid-p"
+    manifest["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    runtime.script("init-a", runs=1.0)
+    try:
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as first:
+            first.add(manifest)
+            await first.advance_to(5)
+            assert first.row("p") == "1/1 Running 0"
+        for sb in await runtime.list_sandboxes():  # `kubelite runtime kill-pod`
+            await runtime.stop_sandbox(sb.id)
+        assert "scratch" in runtime.volumes["uid-p"]
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as second:
+            second.add(manifest)
+            await second.advance_to(20)
+            assert "SandboxChanged" in second.reasons("p")
+            ready = [(s.attempt, s.ready) for s in await runtime.list_sandboxes()]
+            assert sorted(ready) == [(0, False), (1, True)]
+            created = [call.args[1].name for call in runtime.calls_of("create_container")]
+            assert created == ["init-a", "app", "init-a", "app"]
+            assert second.container("p", "init-a")["restartCount"] == 1
+            assert second.container("p", "app")["restartCount"] == 1
+            assert second.kubectl("p")[-1] == "1/1 Running 1"
+            assert "remove_volumes" not in runtime.call_names()
+            assert "scratch" in runtime.volumes["uid-p"]
+    finally:
+        await runtime.close()
