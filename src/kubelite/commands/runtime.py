@@ -2,10 +2,8 @@
 for a kubelet's runtime — without going through the API or the agent.
 
 * ``ps [--pod-uid U]``: sandboxes and containers with their states;
-* ``kill-pod UID``: kill every container of a pod and tear its sandbox down (namespaces,
-  network, pause process), as a reboot would: the records stay, exited and not ready, as a
-  runtime's do across a reboot, so the agent sees the sandbox changed (INIT-9); its emptyDir
-  volumes stay too;
+* ``kill-pod UID``: kill every container of a pod and tear its sandbox down, as a reboot
+  would (its emptyDir volumes stay, as on a real node);
 * ``rm-exited UID``: delete the runtime's records of a pod's exited containers.
 
 The last two exist for failure drills: stop the agent, disturb the pod, start the agent and
@@ -56,6 +54,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "kill-pod":
             for s in sandboxes:
                 await rt.stop_sandbox(s.id)
+                await rt.remove_sandbox(s.id)
         else:
             for c in containers:
                 if c.state is ContainerState.EXITED:
