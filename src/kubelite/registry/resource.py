@@ -13,7 +13,7 @@ from typing import Any
 
 from kubelite.clock import parse_rfc3339
 from kubelite.model.fielderrors import FieldError
-from kubelite.registry.duration import human_duration
+from kubelite.model.podprint import human_duration
 
 Obj = dict[str, Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kubelite.api.protobuf import ProtobufError, decode
-from kubelite.registry.duration import human_duration
+from kubelite.model.podprint import human_duration
 
 
 @pytest.mark.parametrize(
