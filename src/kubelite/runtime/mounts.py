@@ -54,6 +54,13 @@ def _unescape(field: str) -> str:
     return field.encode().decode("unicode_escape") if "\\" in field else field
 
 
+def mount_points() -> frozenset[str]:
+    """Every mount point in this mount namespace: one read of mountinfo, for callers that
+    ask about many paths at once (its cost grows with the number of mounts)."""
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+        return frozenset(_unescape(line.split(" ", 5)[4]) for line in f)
+
+
 def mounts_under(root: Path) -> list[Path]:
     """Mount points at or below ``root`` in this mount namespace, deepest first."""
     prefix = str(root).rstrip("/")

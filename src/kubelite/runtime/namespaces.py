@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +81,11 @@ def remove_namespaces(sandbox_dir: Path) -> None:
             pass
 
 
-def namespaces_alive(sandbox_dir: Path) -> bool:
+def namespaces_alive(sandbox_dir: Path, held: Collection[str] | None = None) -> bool:
+    """``held``: the mount points of ``mounts.mount_points()`` when the caller has them."""
     d = ns_dir(sandbox_dir)
-    held = {str(p) for p in mounts.mounts_under(d)}
+    if held is None:
+        held = {str(p) for p in mounts.mounts_under(d)}
     return all(str(d / kind) in held for kind in NS_KINDS)
 
 

@@ -37,7 +37,7 @@ from kubelite.runtime.interface import (
     SandboxStatus,
     VolumeSpec,
 )
-from kubelite.runtime.mounts import mounts_under, unmount_all_under
+from kubelite.runtime.mounts import mount_points, mounts_under, unmount_all_under
 from kubelite.runtime.network import LoopbackNetwork, PodNetwork
 from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
@@ -117,7 +117,9 @@ class RuncRuntime:
         await self.sandboxes.remove(record)
 
     async def list_sandboxes(self) -> list[SandboxStatus]:
-        return [self.sandboxes.status(r) for r in self.sandboxes.all()]
+        records = self.sandboxes.all()
+        held = mount_points() if records else frozenset()  # once, not once per sandbox
+        return [self.sandboxes.status(r, held) for r in records]
 
     # ------------------------------------------------------------------ volumes
 

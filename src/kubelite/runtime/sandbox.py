@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -62,24 +63,25 @@ class Sandboxes:
     def shm_path(self, sandbox_id: str) -> Path:
         return self.dir(sandbox_id) / "shm"
 
-    def ready(self, record: SandboxRecord) -> bool:
+    def ready(self, record: SandboxRecord, held: Collection[str] | None = None) -> bool:
+        """``held``: all mount points, read once by a caller that asks about many sandboxes."""
         if record.stopped_at is not None:
             return False
-        if not namespaces.namespaces_alive(self.dir(record.id)):
+        if not namespaces.namespaces_alive(self.dir(record.id), held):
             return False
         if record.share_pid and record.pause_pid is not None:
             pause = namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
             return namespaces.pause_alive(pause)
         return True
 
-    def status(self, record: SandboxRecord) -> SandboxStatus:
+    def status(self, record: SandboxRecord, held: Collection[str] | None = None) -> SandboxStatus:
         return SandboxStatus(
             id=record.id,
             pod_uid=record.pod_uid,
             pod_name=record.pod_name,
             namespace=record.namespace,
             attempt=record.attempt,
-            ready=self.ready(record),
+            ready=self.ready(record, held),
             created_at=record.created_at,
             ip=record.ip,
             netns_path=str(namespaces.ns_path(self.dir(record.id), "net")),
