@@ -13,7 +13,7 @@ then for app containers (spec order).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubelite.agent import eventtext, labels
@@ -69,12 +69,29 @@ def _running_pairs(
     return tuple(sorted(pairs, key=lambda p: order[p[0].name]))
 
 
-def _kill_pod(pod: PodSpec, observed: ObservedPod, why: str, grace: int | None) -> KillPod:
+def _kill_pod(
+    pod: PodSpec,
+    observed: ObservedPod,
+    why: str,
+    grace: int | None,
+    reasons: tuple[StopContainer, ...] = (),
+) -> KillPod:
+    """Every running container, in SC-11 order. A container that was being killed for a
+    reason of its own (a probe failure: APP-3, SC-5) keeps that reason's Killing message and
+    grace period when the whole pod goes with it."""
     pairs = _running_pairs(pod, observed)
     sandboxes = {s.id for s in observed.sandboxes if s.ready}
     sandboxes |= {status.sandbox_id for _, status in pairs}
     ordered = tuple(s.id for s in observed.sandboxes if s.id in sandboxes)
-    return KillPod(why=why, stops=kill_pod_stops(pod, pairs, grace), sandbox_ids=ordered)
+    own = {k.container_id: k for k in reasons}
+    stops = tuple(
+        replace(
+            stop, reason=k.reason, message=k.message, event=k.event,
+            grace_seconds=k.grace_seconds if grace is None else stop.grace_seconds,
+        ) if (k := own.get(stop.container_id)) is not None else stop
+        for stop in kill_pod_stops(pod, pairs, grace)
+    )  # fmt: skip
+    return KillPod(why=why, stops=stops, sandbox_ids=ordered)
 
 
 def termination_plan(
@@ -157,7 +174,12 @@ def _draft(pod: PodSpec, observed: ObservedPod, probes: ProbeResults, require_ip
     apps = compute_app_actions(pod, observed, probes)
     if apps.keep_count == 0 and not apps.to_start:
         # SYNC-3 step 4 / SC-10: nothing app-side to keep or start; sidecars are not restarted
-        return _Draft(kill_pod="no app container to run", prune=prune, initialized=True)
+        return _Draft(
+            kill_pod="no app container to run",
+            kills=list(apps.to_kill),
+            prune=prune,
+            initialized=True,
+        )
     return _Draft(
         kills=list(init.to_kill) + list(apps.to_kill),
         prune=prune,
@@ -272,7 +294,7 @@ def plan_pod(
     draft = _draft(pod, observed, probes, require_ip)
     actions: list[Action] = []
     if draft.kill_pod is not None:
-        kill = _kill_pod(pod, observed, draft.kill_pod, grace_override)
+        kill = _kill_pod(pod, observed, draft.kill_pod, grace_override, tuple(draft.kills))
         if kill.stops or kill.sandbox_ids:
             actions.append(kill)
     else:

@@ -384,8 +384,8 @@ async def test_tl6_a_liveness_failure_kills_and_restarts_the_container(tmp_path:
 
 
 async def test_tl6_under_never_a_liveness_failure_leaves_the_pod_failed(tmp_path: Path) -> None:
-    """TL-6 step 5 / SYNC-3 step 4: not restarted; with no other app container to keep, the
-    whole pod is killed (so the Killing text is `Stopping container app`) and ends Failed."""
+    """TL-6 step 5 / APP-3: not restarted; the whole pod goes (SYNC-3 step 4) but the Killing
+    text stays the liveness one, without `, will be restarted` (acceptance LH-05); Failed."""
     clock = ManualClock(1_700_000_000.0)
     probes = FakeProbes(clock)
     probes.set("app", "liveness", Outcome.FAILURE, "HTTP probe failed with statuscode: 500")
@@ -393,7 +393,7 @@ async def test_tl6_under_never_a_liveness_failure_leaves_the_pod_failed(tmp_path
         liveness = {"httpGet": {"path": "/healthz", "port": 80}, "periodSeconds": 10}
         node.add(pod("tl6", [c("app", livenessProbe=liveness)], restart="Never"))
         await node.advance_to(60)
-        assert node.messages("tl6", "Killing") == ["Stopping container app"]
+        assert node.messages("tl6", "Killing") == ["Container app failed liveness probe"]
         assert node.runtime.created("app") == 1
         assert node.status("tl6")["phase"] == "Failed"
         assert node.row("tl6") == "0/1 Error 0"
