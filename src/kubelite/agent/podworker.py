@@ -189,8 +189,12 @@ class PodWorker:
             self._saved_backoff = self._backoff
 
     async def _observe(self) -> ObservedPod:
+        """This pod's sandboxes, and the containers of those sandboxes only: asking the runtime
+        for every container on the node on each sync made a burst of pods cost O(pods²)."""
         rt = self._deps.runtime
-        return ObservedPod.for_pod(self.uid, await rt.list_sandboxes(), await rt.list_containers())
+        mine = ObservedPod.for_pod(self.uid, await rt.list_sandboxes(), ()).sandboxes
+        containers = [c for s in mine for c in await rt.list_containers(s.id)]
+        return ObservedPod.for_pod(self.uid, mine, containers)
 
     def _facts(self) -> StatusFacts:
         return StatusFacts(
