@@ -26,7 +26,7 @@ from kubelite.agent.probing import Mechanism
 from kubelite.agent.sources import NodeClient, UpdateKind
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import ImageService
-from kubelite.runtime.interface import Runtime
+from kubelite.runtime.interface import Runtime, RuntimeEvents
 from kubelite.runtime.logs import LogOptions, follow_log
 from kubelite.settings import Settings
 
@@ -96,7 +96,14 @@ class NodeAgent:
                 self._tasks.pop(uid, None)
 
     async def _runtime_events(self) -> None:
-        async for event in self._runtime.events():
+        events = self._runtime.events()
+        try:
+            await self._dispatch(events)
+        finally:
+            await events.aclose()
+
+    async def _dispatch(self, events: RuntimeEvents) -> None:
+        async for event in events:
             uid = self._owner.get(event.sandbox_id)
             if uid is None:
                 await self._learn_sandboxes()

@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import signal as signals
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -412,12 +412,12 @@ class FakeRuntime:
 
     # ------------------------------------------------------------------ events, lifetime
 
-    def events(self) -> AsyncIterator[RuntimeEvent]:
+    def events(self) -> AsyncGenerator[RuntimeEvent, None]:
         """Each call subscribes at once; the iterator ends when the runtime is closed."""
         q: asyncio.Queue[RuntimeEvent | None] = asyncio.Queue()
         self._subscribers.append(q)
 
-        async def stream() -> AsyncIterator[RuntimeEvent]:
+        async def stream() -> AsyncGenerator[RuntimeEvent, None]:
             try:
                 while not self._closed:
                     ev = await q.get()

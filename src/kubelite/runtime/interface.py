@@ -17,7 +17,7 @@ Conventions
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -273,6 +273,14 @@ class SandboxError(RuntimeError_):
 # ---------------------------------------------------------------------------- the Protocol
 
 
+class RuntimeEvents(Protocol):
+    """A subscription to the runtime's events; ``aclose`` ends it and frees what it holds."""
+
+    def __aiter__(self) -> RuntimeEvents: ...
+    def __anext__(self) -> Awaitable[RuntimeEvent]: ...
+    def aclose(self) -> Awaitable[None]: ...
+
+
 class Runtime(Protocol):
     # Sandboxes
     async def run_sandbox(self, config: SandboxConfig) -> str: ...
@@ -318,7 +326,7 @@ class Runtime(Protocol):
     ) -> ExecSession: ...
 
     # State changes, pushed; the agent still relists as a safety net.
-    def events(self) -> AsyncIterator[RuntimeEvent]: ...
+    def events(self) -> RuntimeEvents: ...
 
     async def close(self) -> None:
         """Release the runtime's own resources. Containers keep running (restart-safe)."""

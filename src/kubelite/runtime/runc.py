@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import RootfsProvider
@@ -23,6 +23,7 @@ from kubelite.runtime import exec as execs
 from kubelite.runtime import volumes
 from kubelite.runtime.cgroups import PodCgroups
 from kubelite.runtime.containers import Containers
+from kubelite.runtime.dirwatch import DirWatch
 from kubelite.runtime.interface import (
     ContainerConfig,
     ContainerState,
@@ -33,6 +34,7 @@ from kubelite.runtime.interface import (
     ExecSession,
     RuntimeError_,
     RuntimeEvent,
+    RuntimeEvents,
     SandboxConfig,
     SandboxStatus,
     VolumeSpec,
@@ -43,7 +45,10 @@ from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
 from kubelite.settings import Settings
 
+# Exits are noticed through inotify on conmon's exit folder (dirwatch); the poll is the
+# fallback for a kernel out of inotify watches, and a safety net.
 EXIT_POLL_SECONDS = 0.05
+EXIT_POLL_WATCHED = 1.0
 
 
 class RuncRuntime:
@@ -198,7 +203,7 @@ class RuncRuntime:
         for queue in self._subscribers:
             queue.put_nowait(event)
 
-    def events(self) -> AsyncIterator[RuntimeEvent]:
+    def events(self) -> RuntimeEvents:
         """Started/removed as they happen; exits from conmon's exit folder, polled. The
         subscription starts at this call, not at the first iteration."""
         return _EventStream(self)
@@ -208,6 +213,10 @@ class RuncRuntime:
         self._closed = True
         for queue in self._subscribers:
             queue.put_nowait(None)
+
+
+# Put on a subscriber's queue by the exit watch: "look at the exit folder now".
+_SCAN = RuntimeEvent(EventKind.EXITED, "", "", 0.0)
 
 
 class _EventStream:
@@ -222,6 +231,8 @@ class _EventStream:
         self._exit_dir = runtime.containers.exit_dir
         self._exit_dir.mkdir(parents=True, exist_ok=True)
         self._seen = set(os.listdir(self._exit_dir))
+        self._watch: DirWatch | None = None
+        self._watching = False
         runtime._subscribers.append(self._queue)
 
     def __aiter__(self) -> _EventStream:
@@ -238,24 +249,49 @@ class _EventStream:
             if record is not None:
                 self._pending.append(RuntimeEvent(EventKind.EXITED, name, record.sandbox_id, at))
 
+    def _watch_exits(self) -> float:
+        """Start the inotify watch on first use (it needs the running loop); returns the poll
+        interval that goes with it."""
+        if not self._watching:
+            self._watching = True
+            self._watch = DirWatch.open(self._exit_dir)
+            if self._watch is not None:
+                self._watch.on_change(self._exits_written)
+        return EXIT_POLL_WATCHED if self._watch is not None else EXIT_POLL_SECONDS
+
+    def _exits_written(self) -> None:
+        if self._queue.empty():
+            self._queue.put_nowait(_SCAN)
+
     async def __anext__(self) -> RuntimeEvent:
+        poll = self._watch_exits()
         while True:
-            if not self._queue.empty():
-                return self._event(self._queue.get_nowait())
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not _SCAN:
+                    return self._event(item)
             self._scan_exits()
             if self._pending:
                 return self._pending.pop(0)
             try:
-                return self._event(await asyncio.wait_for(self._queue.get(), EXIT_POLL_SECONDS))
+                item = await asyncio.wait_for(self._queue.get(), poll)
             except TimeoutError:
                 continue
+            if item is not _SCAN:
+                return self._event(item)
 
     def _event(self, item: RuntimeEvent | None) -> RuntimeEvent:
         if item is None:  # the runtime was closed
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
             self._queue.put_nowait(None)
             raise StopAsyncIteration
         return item
 
     async def aclose(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._queue in self._runtime._subscribers:
             self._runtime._subscribers.remove(self._queue)
