@@ -26,15 +26,18 @@ def _setns(fd: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
-def socket_in_netns(netns_path: str, family: int = socket.AF_INET) -> socket.socket:
-    """A new non-blocking TCP socket in the network namespace bound at ``netns_path``."""
+def socket_in_netns(
+    netns_path: str, family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM
+) -> socket.socket:
+    """A new non-blocking socket (TCP unless ``kind`` says otherwise) in the network
+    namespace bound at ``netns_path``."""
     result: list[socket.socket | BaseException] = []
 
     def make() -> None:
         try:
             with open(netns_path, "rb") as ns:
                 _setns(ns.fileno())
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock = socket.socket(family, kind)
             sock.setblocking(False)
             result.append(sock)
         except BaseException as err:  # handed to the caller's thread
