@@ -70,8 +70,14 @@ def spawn(
 
 async def wait_process(proc: subprocess.Popen[bytes]) -> int:
     """Wait for a child on the event loop (pidfd), then reap it."""
+    if proc.returncode is not None:
+        return proc.returncode
     loop = asyncio.get_running_loop()
-    pidfd = os.pidfd_open(proc.pid)
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except ProcessLookupError:
+        # Already reaped: ``Popen.kill`` polls first, and reaps a child that has just exited.
+        return proc.wait()
     try:
         exited: asyncio.Future[None] = loop.create_future()
 
