@@ -57,6 +57,23 @@ async def test_a_sandbox_is_listed_ready_with_its_pod_identity(harness: Harness)
     assert sb.labels[CONTRACT_LABEL] == "1"
 
 
+async def test_sandboxes_and_containers_are_listed_per_pod_and_per_sandbox(
+    harness: Harness,
+) -> None:
+    first, second = await new_sandbox(harness, "one"), await new_sandbox(harness, "two")
+    a, b = await running(harness, first, "a"), await running(harness, second, "b")
+    (sb,) = await harness.runtime.list_sandboxes(
+        next(s.pod_uid for s in await harness.runtime.list_sandboxes() if s.id == second)
+    )
+    assert (sb.id, sb.pod_name, sb.ready) == (second, "two", True)
+    assert [c.id for c in await harness.runtime.list_containers(first)] == [a]
+    assert [c.id for c in await harness.runtime.list_containers(second)] == [b]
+    await harness.runtime.stop_sandbox(first)
+    (sb,) = [s for s in await harness.runtime.list_sandboxes() if s.id == first]
+    assert not sb.ready  # its namespaces are gone
+    assert await harness.runtime.list_sandboxes("no-such-pod") == []
+
+
 async def test_a_created_container_waits_in_created_state(harness: Harness) -> None:
     sid = await new_sandbox(harness)
     config = harness.container("app")

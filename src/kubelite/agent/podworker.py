@@ -192,7 +192,7 @@ class PodWorker:
         """This pod's sandboxes, and the containers of those sandboxes only: asking the runtime
         for every container on the node on each sync made a burst of pods cost O(pods²)."""
         rt = self._deps.runtime
-        mine = ObservedPod.for_pod(self.uid, await rt.list_sandboxes(), ()).sandboxes
+        mine = ObservedPod.for_pod(self.uid, await rt.list_sandboxes(self.uid), ()).sandboxes
         containers = [c for s in mine for c in await rt.list_containers(s.id)]
         return ObservedPod.for_pod(self.uid, mine, containers)
 

@@ -37,8 +37,8 @@ from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
 from kubelite.runtime.state import (
     ContainerRecord,
+    RecordCache,
     SandboxRecord,
-    load,
     new_id,
     save,
     write_json,
@@ -78,16 +78,20 @@ class Containers:
         self.sandboxes = sandboxes
         self.clock = clock
         self.on_event = on_event
+        self._records = RecordCache(ContainerRecord)
 
     # ------------------------------------------------------------------ records
 
     def dir(self, container_id: str) -> Path:
         return self.root / container_id
 
+    def _record_path(self, container_id: str) -> Path:
+        return self.root / container_id / "container.json"
+
     def load(self, container_id: str) -> ContainerRecord | None:
         if not container_id or "/" in container_id:
             return None
-        return load(self.dir(container_id) / "container.json", ContainerRecord)
+        return self._records.load(self._record_path(container_id))
 
     def get(self, container_id: str) -> ContainerRecord:
         record = self.load(container_id)
@@ -95,11 +99,24 @@ class Containers:
             raise NotFound(f"container {container_id!r} not found")
         return record
 
-    def all(self) -> list[ContainerRecord]:
-        if not self.root.is_dir():
+    def all(self, sandbox_id: str | None = None) -> list[ContainerRecord]:
+        """Every container, or those of one sandbox (others are skipped unread when their
+        sandbox is known from an earlier read: a container never changes sandbox)."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
             return []
-        found = (self.load(d.name) for d in self.root.iterdir())
-        return sorted((r for r in found if r), key=lambda r: r.created_at)
+        found: list[ContainerRecord] = []
+        for name in names:
+            path = self._record_path(name)
+            if sandbox_id is not None:
+                known = self._records.peek(path)
+                if known is not None and known.sandbox_id != sandbox_id:
+                    continue
+            record = self._records.load(path)
+            if record is not None and (sandbox_id is None or record.sandbox_id == sandbox_id):
+                found.append(record)
+        return sorted(found, key=lambda r: r.created_at)
 
     def paths(self, record: ContainerRecord) -> conmon.ConmonPaths:
         d = self.dir(record.id)
@@ -345,6 +362,7 @@ class Containers:
         if link.is_symlink():
             link.unlink()
         shutil.rmtree(self.dir(record.id), ignore_errors=True)
+        self._records.forget(self._record_path(record.id))
 
     def host_pid(self, record: ContainerRecord) -> int | None:
         pid = self.pid(record)

@@ -259,9 +259,13 @@ class FakeRuntime:
                 self._drop(cid)
         del self.sandboxes[sandbox_id]
 
-    async def list_sandboxes(self) -> list[SandboxStatus]:
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
         self._enter("list_sandboxes")
-        return [sb.status for sb in self.sandboxes.values()]
+        return [
+            sb.status
+            for sb in self.sandboxes.values()
+            if pod_uid is None or sb.status.pod_uid == pod_uid
+        ]
 
     # ------------------------------------------------------------------ volumes
 

@@ -292,7 +292,9 @@ class Runtime(Protocol):
         """Stop it, remove its containers and every trace of it (mounts, netns, cgroups)."""
         ...
 
-    async def list_sandboxes(self) -> list[SandboxStatus]: ...
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
+        """Every sandbox, or only the given pod's."""
+        ...
 
     # Volumes belong to the pod, not the sandbox: an emptyDir outlives a sandbox (VOL-1).
     async def prepare_volumes(

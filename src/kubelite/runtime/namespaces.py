@@ -13,7 +13,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +80,16 @@ def remove_namespaces(sandbox_dir: Path) -> None:
             pass
 
 
-def namespaces_alive(sandbox_dir: Path, held: Collection[str] | None = None) -> bool:
-    """``held``: the mount points of ``mounts.mount_points()`` when the caller has them."""
+def namespaces_alive(sandbox_dir: Path) -> bool:
+    """Each namespace file still has its namespace bound on it: a bind mount of nsfs shows
+    another device than the folder it sits in (a stat each, where reading mountinfo cost a
+    pass over every mount of the node)."""
     d = ns_dir(sandbox_dir)
-    if held is None:
-        held = {str(p) for p in mounts.mounts_under(d)}
-    return all(str(d / kind) in held for kind in NS_KINDS)
+    try:
+        folder = os.stat(d).st_dev
+        return all(os.stat(d / kind).st_dev != folder for kind in NS_KINDS)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def proc_start_time(pid: int) -> int | None:

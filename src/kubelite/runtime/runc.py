@@ -39,7 +39,7 @@ from kubelite.runtime.interface import (
     SandboxStatus,
     VolumeSpec,
 )
-from kubelite.runtime.mounts import mount_points, mounts_under, unmount_all_under
+from kubelite.runtime.mounts import mounts_under, unmount_all_under
 from kubelite.runtime.network import LoopbackNetwork, PodNetwork
 from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
@@ -121,10 +121,8 @@ class RuncRuntime:
         await asyncio.gather(*(self.containers.remove(c.id) for c in mine))
         await self.sandboxes.remove(record)
 
-    async def list_sandboxes(self) -> list[SandboxStatus]:
-        records = self.sandboxes.all()
-        held = mount_points() if records else frozenset()  # once, not once per sandbox
-        return [self.sandboxes.status(r, held) for r in records]
+    async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
+        return [self.sandboxes.status(r) for r in self.sandboxes.all(pod_uid)]
 
     # ------------------------------------------------------------------ volumes
 
@@ -154,11 +152,7 @@ class RuncRuntime:
         await self.containers.remove(container_id)
 
     async def list_containers(self, sandbox_id: str | None = None) -> list[ContainerStatus]:
-        return [
-            self.containers.status(r)
-            for r in self.containers.all()
-            if sandbox_id is None or r.sandbox_id == sandbox_id
-        ]
+        return [self.containers.status(r) for r in self.containers.all(sandbox_id)]
 
     async def container_status(self, container_id: str) -> ContainerStatus:
         return self.containers.status(self.containers.get(container_id))

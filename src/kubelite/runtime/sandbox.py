@@ -9,8 +9,8 @@ pause process but keeps the record; removing also deletes the cgroup parent and 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-from collections.abc import Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from kubelite.runtime.cgroups import PodCgroups
 from kubelite.runtime.interface import SandboxConfig, SandboxError, SandboxStatus
 from kubelite.runtime.network import PodNetwork
 from kubelite.runtime.ocispec import Namespaces
-from kubelite.runtime.state import SandboxRecord, load, new_id, save
+from kubelite.runtime.state import RecordCache, SandboxRecord, new_id, save
 
 SHM_SIZE = 64 * 1024 * 1024
 
@@ -35,20 +35,36 @@ class Sandboxes:
         self.cgroups = cgroups
         self.network = network
         self.clock = clock
+        self._records = RecordCache(SandboxRecord)
 
     def dir(self, sandbox_id: str) -> Path:
         return self.root / sandbox_id
 
+    def _record_path(self, sandbox_id: str) -> Path:
+        return self.root / sandbox_id / "sandbox.json"
+
     def load(self, sandbox_id: str) -> SandboxRecord | None:
         if not sandbox_id or "/" in sandbox_id:
             return None
-        return load(self.dir(sandbox_id) / "sandbox.json", SandboxRecord)
+        return self._records.load(self._record_path(sandbox_id))
 
-    def all(self) -> list[SandboxRecord]:
-        if not self.root.is_dir():
+    def all(self, pod_uid: str | None = None) -> list[SandboxRecord]:
+        """Every sandbox, or one pod's (others are skipped unread once known)."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
             return []
-        found = (self.load(d.name) for d in self.root.iterdir())
-        return sorted((r for r in found if r), key=lambda r: r.created_at)
+        found: list[SandboxRecord] = []
+        for name in names:
+            path = self._record_path(name)
+            if pod_uid is not None:
+                known = self._records.peek(path)
+                if known is not None and known.pod_uid != pod_uid:
+                    continue
+            record = self._records.load(path)
+            if record is not None and (pod_uid is None or record.pod_uid == pod_uid):
+                found.append(record)
+        return sorted(found, key=lambda r: r.created_at)
 
     def namespaces(self, record: SandboxRecord) -> Namespaces:
         d = self.dir(record.id)
@@ -63,25 +79,24 @@ class Sandboxes:
     def shm_path(self, sandbox_id: str) -> Path:
         return self.dir(sandbox_id) / "shm"
 
-    def ready(self, record: SandboxRecord, held: Collection[str] | None = None) -> bool:
-        """``held``: all mount points, read once by a caller that asks about many sandboxes."""
+    def ready(self, record: SandboxRecord) -> bool:
         if record.stopped_at is not None:
             return False
-        if not namespaces.namespaces_alive(self.dir(record.id), held):
+        if not namespaces.namespaces_alive(self.dir(record.id)):
             return False
         if record.share_pid and record.pause_pid is not None:
             pause = namespaces.PauseProcess(record.pause_pid, record.pause_start or 0)
             return namespaces.pause_alive(pause)
         return True
 
-    def status(self, record: SandboxRecord, held: Collection[str] | None = None) -> SandboxStatus:
+    def status(self, record: SandboxRecord) -> SandboxStatus:
         return SandboxStatus(
             id=record.id,
             pod_uid=record.pod_uid,
             pod_name=record.pod_name,
             namespace=record.namespace,
             attempt=record.attempt,
-            ready=self.ready(record, held),
+            ready=self.ready(record),
             created_at=record.created_at,
             ip=record.ip,
             netns_path=str(namespaces.ns_path(self.dir(record.id), "net")),
@@ -171,3 +186,4 @@ class Sandboxes:
         mounts.unmount_all_under(d)
         self.cgroups.remove_pod(sandbox_id)
         shutil.rmtree(d, ignore_errors=True)
+        self._records.forget(self._record_path(sandbox_id))

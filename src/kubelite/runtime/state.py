@@ -8,12 +8,13 @@ conmon writes (``exit``, ``oom``). Writes are atomic (temp file + rename).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -83,3 +84,52 @@ def load(path: Path, cls: type[T]) -> T | None:
         return None
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_Stamp = tuple[int, int, int, int]  # inode, size, mtime and ctime in ns
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class RecordCache(Generic[T]):
+    """Records read once and kept while their file is unchanged (one stat instead of an open,
+    a read and a JSON parse). Every sync of every pod lists records; with a hundred pods,
+    reading them all from disk each time was most of the agent's CPU.
+
+    A record is written atomically through a new file, and every rewrite of one adds or
+    changes a fact (a start time, an exit code), so its inode, size or time stamps change;
+    another process's writes (``kubelite runtime kill-pod``) are seen at the next read.
+    Callers get copies: they may change and save them."""
+
+    def __init__(self, cls: type[T]) -> None:
+        self._cls = cls
+        self._cached: dict[Path, tuple[_Stamp, T]] = {}
+
+    def load(self, path: Path) -> T | None:
+        stamp = _stamp(path)
+        if stamp is None:
+            self._cached.pop(path, None)
+            return None
+        hit = self._cached.get(path)
+        if hit is not None and hit[0] == stamp:
+            return copy.copy(hit[1])
+        record = load(path, self._cls)
+        if record is not None and _stamp(path) == stamp:
+            self._cached[path] = (stamp, record)
+            return copy.copy(record)
+        return record
+
+    def peek(self, path: Path) -> T | None:
+        """The cached record whatever the file now holds, for facts that never change after
+        creation (which pod or sandbox a record belongs to); None if not cached."""
+        hit = self._cached.get(path)
+        return hit[1] if hit is not None else None
+
+    def forget(self, path: Path) -> None:
+        self._cached.pop(path, None)
