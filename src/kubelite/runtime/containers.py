@@ -79,14 +79,15 @@ class Containers:
         self.clock = clock
         self.on_event = on_event
         self._records = RecordCache(ContainerRecord)
+        self._root = str(self.root)
 
     # ------------------------------------------------------------------ records
 
     def dir(self, container_id: str) -> Path:
         return self.root / container_id
 
-    def _record_path(self, container_id: str) -> Path:
-        return self.root / container_id / "container.json"
+    def _record_path(self, container_id: str) -> str:
+        return f"{self._root}/{container_id}/container.json"  # str: hot in every listing
 
     def load(self, container_id: str) -> ContainerRecord | None:
         if not container_id or "/" in container_id:

@@ -36,12 +36,13 @@ class Sandboxes:
         self.network = network
         self.clock = clock
         self._records = RecordCache(SandboxRecord)
+        self._root = str(self.root)
 
     def dir(self, sandbox_id: str) -> Path:
         return self.root / sandbox_id
 
-    def _record_path(self, sandbox_id: str) -> Path:
-        return self.root / sandbox_id / "sandbox.json"
+    def _record_path(self, sandbox_id: str) -> str:
+        return f"{self._root}/{sandbox_id}/sandbox.json"  # str: hot in every listing
 
     def load(self, sandbox_id: str) -> SandboxRecord | None:
         if not sandbox_id or "/" in sandbox_id:

@@ -89,7 +89,7 @@ def load(path: Path, cls: type[T]) -> T | None:
 _Stamp = tuple[int, int, int, int]  # inode, size, mtime and ctime in ns
 
 
-def _stamp(path: Path) -> _Stamp | None:
+def _stamp(path: str) -> _Stamp | None:
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -109,9 +109,9 @@ class RecordCache(Generic[T]):
 
     def __init__(self, cls: type[T]) -> None:
         self._cls = cls
-        self._cached: dict[Path, tuple[_Stamp, T]] = {}
+        self._cached: dict[str, tuple[_Stamp, T]] = {}
 
-    def load(self, path: Path) -> T | None:
+    def load(self, path: str) -> T | None:
         stamp = _stamp(path)
         if stamp is None:
             self._cached.pop(path, None)
@@ -119,17 +119,17 @@ class RecordCache(Generic[T]):
         hit = self._cached.get(path)
         if hit is not None and hit[0] == stamp:
             return copy.copy(hit[1])
-        record = load(path, self._cls)
+        record = load(Path(path), self._cls)
         if record is not None and _stamp(path) == stamp:
             self._cached[path] = (stamp, record)
             return copy.copy(record)
         return record
 
-    def peek(self, path: Path) -> T | None:
+    def peek(self, path: str) -> T | None:
         """The cached record whatever the file now holds, for facts that never change after
         creation (which pod or sandbox a record belongs to); None if not cached."""
         hit = self._cached.get(path)
         return hit[1] if hit is not None else None
 
-    def forget(self, path: Path) -> None:
+    def forget(self, path: str) -> None:
         self._cached.pop(path, None)
