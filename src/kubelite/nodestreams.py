@@ -58,12 +58,17 @@ class NodeStreams(LogSource, ExecBackend):
             )
         restarts = int(cs.get("restartCount") or 0)
         if opts.previous:
+            # The kubelet serves the instance lastState names. Waiting after a crash (CS-3),
+            # that is the newest instance itself: its log is <restartCount>.log, and the one
+            # before it may be gone already (container GC keeps one dead instance).
             last = (cs.get("lastState") or {}).get("terminated") or {}
-            if restarts == 0 or not last:
+            newest = bool(last) and last.get("containerID") == cs["containerID"]
+            if not last or (restarts == 0 and not newest):
                 raise Unavailable(
                     f'previous terminated container "{name}" in pod "{pod_name}" not found'
                 )
-            return log_path(self._logs_dir, pod, name, restarts - 1), ""
+            attempt = restarts if newest else restarts - 1
+            return log_path(self._logs_dir, pod, name, attempt), ""
         return log_path(self._logs_dir, pod, name, restarts), _runtime_id(cs["containerID"])
 
     async def _stream(self, path: Path, cid: str, opts: LogOptions) -> AsyncIterator[bytes]:
