@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 from kubelite.agent.backoff import BackoffState
@@ -65,10 +66,32 @@ class KillPod:
 
 
 @dataclass(frozen=True, slots=True)
-class PruneInitContainers:
-    """SYNC-4 (b) / INIT-12: remove these init-container instances (older or purged ones)."""
+class DeadContainer:
+    """One instance to remove, and the log file to delete once it is gone (None: keep it)."""
 
-    container_ids: tuple[str, ...]
+    id: str
+    log_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneContainers:
+    """SYNC-4 (b): remove these dead container instances (``containergc``: INIT-12, the
+    container GC, INIT-9's purge of init containers), each with its log file (the kubelet's
+    removeContainer removes the container's log)."""
+
+    containers: tuple[DeadContainer, ...]
+
+    @property
+    def container_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.containers)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSandboxes:
+    """SYNC-4 (b), after PruneContainers: remove old sandboxes that are stopped, not the
+    newest and have no container left (the kubelet's sandbox GC)."""
+
+    sandbox_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +131,15 @@ class BackedOff:
     event: Event
 
 
-Action = KillPod | StopContainer | PruneInitContainers | CreateSandbox | StartContainer | BackedOff
+Action = (
+    KillPod
+    | StopContainer
+    | PruneContainers
+    | RemoveSandboxes
+    | CreateSandbox
+    | StartContainer
+    | BackedOff
+)
 
 
 @dataclass(frozen=True, slots=True)

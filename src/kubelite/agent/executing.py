@@ -20,7 +20,8 @@ from kubelite.agent.actions import (
     CreateSandbox,
     KillPod,
     PodPlan,
-    PruneInitContainers,
+    PruneContainers,
+    RemoveSandboxes,
     StartContainer,
     StartFailure,
     StopContainer,
@@ -100,9 +101,10 @@ class Executor:
             elif isinstance(action, StopContainer):
                 await self.stop_all(pod, (action,))
                 result.changed = True
-            elif isinstance(action, PruneInitContainers):
-                for cid in action.container_ids:
-                    await self.runtime.remove_container(cid)
+            elif isinstance(action, PruneContainers):
+                await self.prune(pod, action)
+            elif isinstance(action, RemoveSandboxes):
+                await self.remove_sandboxes(pod, action)
             elif isinstance(action, CreateSandbox):
                 new_id = await self.create_sandbox(pod, action)
                 result.changed = True
@@ -117,6 +119,41 @@ class Executor:
                 if not ok and action.abort_on_failure:
                     skip_starts = True  # SYNC-6: a regular init container failed to start
         return result
+
+    # ------------------------------------------------------------------ removing (SYNC-4 (b))
+
+    async def prune(self, pod: PodSpec, action: PruneContainers) -> None:
+        """Remove each dead instance, then its log file (the kubelet's removeContainer takes
+        the container's log with it), only inside this pod's log folder; a missing file is
+        fine. Best effort, like the kubelet's GC: an instance that could not be removed keeps
+        its log and is still in the next snapshot, so it is tried again then."""
+        folder = self._pod_log_dir(pod).resolve()
+        for dead in action.containers:
+            try:
+                await self.runtime.remove_container(dead.id)
+            except RuntimeError_ as err:
+                log.warning("removing container %s of %s: %s", dead.id[:12], pod.full_name, err)
+                continue
+            if dead.log_path is None:
+                continue
+            path = dead.log_path.resolve()
+            if path == folder or not path.is_relative_to(folder):
+                continue
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as err:
+                log.warning("removing log %s of %s: %s", path, pod.full_name, err)
+
+    async def remove_sandboxes(self, pod: PodSpec, action: RemoveSandboxes) -> None:
+        for sid in action.sandbox_ids:
+            try:
+                await self.runtime.remove_sandbox(sid)
+            except RuntimeError_ as err:
+                log.warning("removing sandbox %s of %s: %s", sid[:12], pod.full_name, err)
+
+    def _pod_log_dir(self, pod: PodSpec) -> Path:
+        """``<podLogsDir>/<ns>_<pod>_<uid>`` (SYNC-7)."""
+        return self.pod_logs_dir / f"{pod.namespace}_{pod.name}_{pod.uid}"
 
     # ------------------------------------------------------------------ sandbox
 
@@ -218,7 +255,7 @@ class Executor:
 
     def _attempt_from_logs(self, pod: PodSpec, spec: ContainerSpec) -> int:
         """SYNC-7: no earlier instance: highest ``<n>.log`` of the container + 1, else 0."""
-        folder = self.pod_logs_dir / f"{pod.namespace}_{pod.name}_{pod.uid}" / spec.name
+        folder = self._pod_log_dir(pod) / spec.name
         try:
             names = [p.name for p in folder.iterdir()]
         except FileNotFoundError:

@@ -6,8 +6,8 @@ time. It does no I/O. The executor carries the actions out in order and keeps
 ``plan.backoff`` for the next sync.
 
 Order of a plan (SYNC-4): KillPod, or else StopContainer for each container to kill;
-PruneInitContainers; CreateSandbox; StartContainer/BackedOff for init containers (spec order);
-then for app containers (spec order).
+PruneContainers and RemoveSandboxes (``containergc``); CreateSandbox; StartContainer/BackedOff
+for init containers (spec order); then for app containers (spec order).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kubelite.agent import eventtext, labels
+from kubelite.agent import containergc, eventtext, labels
 from kubelite.agent.actions import (
     Action,
     BackedOff,
@@ -24,7 +24,6 @@ from kubelite.agent.actions import (
     KillPod,
     KillReason,
     PodPlan,
-    PruneInitContainers,
     StartContainer,
     StartFailure,
     StopContainer,
@@ -108,24 +107,12 @@ class _Draft:
 
     kill_pod: str | None = None  # why
     kills: list[StopContainer] = field(default_factory=list)
-    prune: tuple[str, ...] = ()
+    collect: bool = False  # SYNC-4 (b): INIT-12 and the container GC (containergc)
+    purge: tuple[str, ...] = ()  # INIT-9: init-container instances to remove instead
     sandbox: CreateSandbox | None = None
     init_starts: tuple[int, ...] = ()
     app_starts: tuple[int, ...] = ()
     initialized: bool = False
-
-
-def _prune(pod: PodSpec, observed: ObservedPod) -> tuple[str, ...]:
-    """INIT-12: keep the newest exited (or unknown) instance of each init container."""
-    doomed: list[str] = []
-    for spec in pod.init_containers:
-        dead = [
-            c.id
-            for c in observed.instances(spec.name)
-            if c.state in (ContainerState.EXITED, ContainerState.UNKNOWN)
-        ]
-        doomed.extend(dead[1:])
-    return tuple(doomed)
 
 
 def _succeeded(observed: ObservedPod, spec: ContainerSpec) -> bool:
@@ -150,11 +137,9 @@ def _new_sandbox(pod: PodSpec, observed: ObservedPod) -> _Draft:
     if not to_start and any_app:
         return _Draft(kill_pod="sandbox lost and every app container is done")
     events = (eventtext.sandbox_changed(),) if newest is not None else ()
-    init_names = {c.name for c in pod.init_containers}
-    purge = tuple(c.id for c in observed.containers if c.name in init_names)
     return _Draft(
         kill_pod="sandbox changed",
-        prune=purge,
+        purge=containergc.init_purge(pod, observed),
         sandbox=CreateSandbox(attempt=attempt, events=events),
         init_starts=(0,) if pod.init_containers else (),
         app_starts=() if pod.init_containers else to_start,
@@ -166,23 +151,22 @@ def _draft(pod: PodSpec, observed: ObservedPod, probes: ProbeResults, require_ip
     if sandbox_needed(observed, require_ip=require_ip):
         return _new_sandbox(pod, observed)
     init = compute_init_actions(pod, observed, probes)
-    prune = _prune(pod, observed)
     if init.failed:
-        return _Draft(kill_pod="init container failed", prune=prune, initialized=init.initialized)
+        return _Draft(kill_pod="init container failed", collect=True, initialized=init.initialized)
     if not init.initialized:
-        return _Draft(kills=list(init.to_kill), prune=prune, init_starts=init.to_start)
+        return _Draft(kills=list(init.to_kill), collect=True, init_starts=init.to_start)
     apps = compute_app_actions(pod, observed, probes)
     if apps.keep_count == 0 and not apps.to_start:
         # SYNC-3 step 4 / SC-10: nothing app-side to keep or start; sidecars are not restarted
         return _Draft(
             kill_pod="no app container to run",
             kills=list(apps.to_kill),
-            prune=prune,
+            collect=True,
             initialized=True,
         )
     return _Draft(
         kills=list(init.to_kill) + list(apps.to_kill),
-        prune=prune,
+        collect=True,
         init_starts=init.to_start,
         app_starts=apps.to_start,
         initialized=True,
@@ -273,6 +257,20 @@ def _terminate(
     )
 
 
+def _removal(
+    pod: PodSpec, observed: ObservedPod, draft: _Draft, starts: list[Action]
+) -> tuple[Action, ...]:
+    """SYNC-4 (b): INIT-12 and the container GC (``containergc``), which needs to know what
+    this sync starts or backs off; or, when the sandbox is recreated, INIT-9's purge. Nothing
+    when the pod is killed for good (INIT-9's other two cases)."""
+    if draft.collect:
+        restarting = {a.name for a in starts if isinstance(a, StartContainer | BackedOff)}
+        return containergc.removal(observed, containergc.dead_instances(pod, observed, restarting))
+    if draft.sandbox is not None:  # INIT-9: the purge only, and old sandboxes left empty
+        return containergc.removal(observed, draft.purge)
+    return ()
+
+
 def plan_pod(
     pod: PodSpec | Mapping[str, Any],
     observed: ObservedPod,
@@ -299,15 +297,14 @@ def plan_pod(
             actions.append(kill)
     else:
         actions.extend(draft.kills)  # SYNC-4 (a)
-    if draft.prune:
-        actions.append(PruneInitContainers(draft.prune))  # SYNC-4 (b)
-    if draft.sandbox is not None:
-        actions.append(draft.sandbox)  # SYNC-4 (c)
     starts = _Starts(pod, observed, backoff, now)
     for i in draft.init_starts:
         starts.add(pod.init_containers[i])  # SYNC-4 (d)
     for i in draft.app_starts:
         starts.add(pod.containers[i])  # SYNC-4 (e)
+    actions.extend(_removal(pod, observed, draft, starts.actions))  # SYNC-4 (b)
+    if draft.sandbox is not None:
+        actions.append(draft.sandbox)  # SYNC-4 (c)
     return PodPlan(
         actions=tuple(actions) + tuple(starts.actions),
         backoff=starts.backoff,

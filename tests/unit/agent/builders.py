@@ -13,7 +13,8 @@ from kubelite.agent.actions import (
     CreateSandbox,
     KillPod,
     PodPlan,
-    PruneInitContainers,
+    PruneContainers,
+    RemoveSandboxes,
     StartContainer,
     StopContainer,
 )
@@ -158,8 +159,10 @@ def describe(plan: PodPlan) -> list[str]:
             out.append(f"kill pod: stop [{stops}] sandboxes [{', '.join(a.sandbox_ids)}]")
         elif isinstance(a, StopContainer):
             out.append(f"stop {a.name}: {a.message}")
-        elif isinstance(a, PruneInitContainers):
+        elif isinstance(a, PruneContainers):
             out.append(f"prune {', '.join(a.container_ids)}")
+        elif isinstance(a, RemoveSandboxes):
+            out.append(f"remove sandboxes {', '.join(a.sandbox_ids)}")
         elif isinstance(a, CreateSandbox):
             out.append(f"create sandbox {a.attempt}")
         elif isinstance(a, StartContainer):

@@ -16,7 +16,8 @@ from kubelite.agent.actions import (
     CreateSandbox,
     KillPod,
     PodPlan,
-    PruneInitContainers,
+    PruneContainers,
+    RemoveSandboxes,
     StartContainer,
     StartFailure,
     StopContainer,
@@ -113,8 +114,10 @@ class Sim:
                 ]
             elif isinstance(action, StopContainer):
                 self._stop(action, now)
-            elif isinstance(action, PruneInitContainers):
+            elif isinstance(action, PruneContainers):
                 self.containers = [c for c in self.containers if c.id not in action.container_ids]
+            elif isinstance(action, RemoveSandboxes):
+                self.sandboxes = [s for s in self.sandboxes if s.id not in action.sandbox_ids]
             elif isinstance(action, CreateSandbox):
                 self.events.extend(action.events)
                 self.sandboxes.append(_sandbox(action.attempt, now))

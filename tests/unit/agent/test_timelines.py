@@ -255,7 +255,8 @@ def test_tl5_crash_loop_back_off_sequence() -> None:
     assert describe(sim.sync(T + 1.1)) == ["start app #1"]  # no record: at once
     assert sim.kubectl(T + 1.1) == "1/1 Running 1 (1s ago)"
     sim.exit("app", 1, T + 1.2)
-    assert describe(sim.sync(T + 2.2)) == ["back-off app 10s"]
+    # container GC (containergc): only the newest dead instance is kept
+    assert describe(sim.sync(T + 2.2)) == ["prune app-0", "back-off app 10s"]
     assert sim.kubectl(T + 2.2) == "0/1 CrashLoopBackOff 1 (1s ago)"
     assert sim.state("app") == ("waiting", "CrashLoopBackOff")
     assert sim.container("app")["state"]["waiting"]["message"] == (
@@ -275,6 +276,7 @@ def test_tl5_crash_loop_back_off_sequence() -> None:
                 break
             messages.append(sim.container("app")["state"]["waiting"]["message"].split()[1])
         waits.append(round(now - finished))
+        assert [i.state.value for i in sim.observed().instances("app")] == ["running", "exited"]
         finished = now + 0.1
         sim.exit("app", 1, finished)
     assert waits == [10, 20, 40, 80, 160, 300, 300]
@@ -288,7 +290,7 @@ def test_tl5_an_instance_that_ran_over_600s_restarts_at_once() -> None:
     sim.exit("app", 1, T + 1)
     sim.sync(T + 2)  # immediate restart, record created
     sim.exit("app", 1, T + 700)
-    assert describe(sim.sync(T + 701)) == ["start app #2"]
+    assert describe(sim.sync(T + 701)) == ["prune app-0", "start app #2"]
 
 
 # --------------------------------------------------------------------------------- TL-6
@@ -415,6 +417,6 @@ def test_tl8_post_start_failure_is_restarted_like_a_crash() -> None:
     assert sim.kubectl(T + 1) == "0/1 PostStartHookError 0"
     assert describe(sim.sync(T + 1)) == ["start app #1"]  # first failure: at once
     hook_fails(T + 1)
-    assert describe(sim.sync(T + 2)) == ["back-off app 10s"]
+    assert describe(sim.sync(T + 2)) == ["prune app-0", "back-off app 10s"]
     assert sim.state("app") == ("waiting", "CrashLoopBackOff")
     assert sim.kubectl(T + 2) == "0/1 CrashLoopBackOff 1 (1s ago)"
