@@ -7,6 +7,7 @@ configure are ``ConfigError`` (waiting reason CreateContainerConfigError).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,16 @@ MIN_SHARES = 2
 MIN_QUOTA = 1_000
 
 
-def log_path(pod_logs_dir: Path, pod: dict[str, Any], container: str, attempt: int) -> Path:
-    """``<podLogsDir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`` (SYNC-7)."""
+def pod_log_dir(pod_logs_dir: Path, pod: Mapping[str, Any]) -> Path:
+    """``<podLogsDir>/<ns>_<pod>_<uid>`` (SYNC-7)."""
     meta = pod.get("metadata", {})
     folder = f"{meta.get('namespace', 'default')}_{meta.get('name', '')}_{meta.get('uid', '')}"
-    return pod_logs_dir / folder / container / f"{attempt}.log"
+    return pod_logs_dir / folder
+
+
+def log_path(pod_logs_dir: Path, pod: dict[str, Any], container: str, attempt: int) -> Path:
+    """``<podLogsDir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`` (SYNC-7)."""
+    return pod_log_dir(pod_logs_dir, pod) / container / f"{attempt}.log"
 
 
 def container_resources(container: dict[str, Any], oom_score_adj: int | None) -> Resources:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from kubelite.agent import eventtext, planning, termination
+from kubelite.agent import containerconfig, eventtext, planning, termination
 from kubelite.agent.actions import (
     BackedOff,
     CreateSandbox,
@@ -152,8 +152,7 @@ class Executor:
                 log.warning("removing sandbox %s of %s: %s", sid[:12], pod.full_name, err)
 
     def _pod_log_dir(self, pod: PodSpec) -> Path:
-        """``<podLogsDir>/<ns>_<pod>_<uid>`` (SYNC-7)."""
-        return self.pod_logs_dir / f"{pod.namespace}_{pod.name}_{pod.uid}"
+        return containerconfig.pod_log_dir(self.pod_logs_dir, pod.raw)
 
     # ------------------------------------------------------------------ sandbox
 

@@ -26,7 +26,7 @@ from kubelite.agent.probing import Mechanism
 from kubelite.agent.sources import NodeClient, UpdateKind
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import ImageService
-from kubelite.runtime.interface import Runtime, RuntimeEvents
+from kubelite.runtime.interface import EventKind, Runtime, RuntimeEvents
 from kubelite.runtime.logs import LogOptions, follow_log
 from kubelite.settings import Settings
 
@@ -104,6 +104,8 @@ class NodeAgent:
 
     async def _dispatch(self, events: RuntimeEvents) -> None:
         async for event in events:
+            if event.kind is EventKind.REMOVED:
+                continue  # SYNC-1: a removal (container GC) is no reason to sync, as upstream
             uid = self._owner.get(event.sandbox_id)
             if uid is None:
                 await self._learn_sandboxes()
@@ -128,7 +130,6 @@ class NodeAgent:
                 continue
             now_seen = {c.id: (c.sandbox_id, c.state.value) for c in containers}
             changed = {sid for cid, (sid, st) in now_seen.items() if seen.get(cid) != (sid, st)}
-            changed |= {sid for cid, (sid, _) in seen.items() if cid not in now_seen}
             seen = now_seen
             if any(sid not in self._owner for sid in changed):
                 await self._learn_sandboxes()

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +130,26 @@ def read_log(path: Path, opts: LogOptions = LogOptions()) -> bytes:
     return format_logs(data, opts)
 
 
-def _read_from(path: Path, offset: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.read()
-    except FileNotFoundError:
-        return b""
+class _OpenLog:
+    """A log file held open from the first moment it exists: a file deleted while followed
+    (container GC, pod removal) can still be read to its end."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file: BinaryIO | None = None
+
+    def read(self) -> bytes:
+        if self._file is None:
+            try:
+                self._file = open(self._path, "rb")  # noqa: SIM115 - held across polls
+            except FileNotFoundError:
+                return b""
+        return self._file.read()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 async def follow_log(
@@ -147,16 +161,25 @@ async def follow_log(
 ) -> AsyncIterator[bytes]:
     """Yield the selected lines, then new ones as they are written, until the container has
     exited and the file is drained. ``limit_bytes`` bounds the total."""
+    log = _OpenLog(path)
+    try:
+        async for piece in _follow(log, opts, running, poll):
+            yield piece
+    finally:
+        log.close()
+
+
+async def _follow(
+    log: _OpenLog, opts: LogOptions, running: Callable[[], Awaitable[bool]], poll: float
+) -> AsyncIterator[bytes]:
     sent = 0
     first = True
-    offset = 0
     buf = b""
     pending: dict[str, list[LogRecord]] = {}
     since_ns = int(opts.since * 1e9) if opts.since is not None else None
     while True:
         alive = await running()
-        chunk = _read_from(path, offset)
-        offset += len(chunk)
+        chunk = log.read()
         buf += chunk
         complete, _, buf = buf.rpartition(b"\n")
         out: list[bytes] = []

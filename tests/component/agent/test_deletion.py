@@ -31,9 +31,12 @@ async def test_deleting_a_pod_in_crash_loop_back_off_ends_it_without_a_restart(
         uid = node.add(pod("p", [c("app")]))
         await node.advance_to(5)
         assert node.row("p").startswith("0/1 CrashLoopBackOff 1")
+        logs = node.settings.pod_logs_dir / f"default_p_{uid}"
+        logs.mkdir(parents=True, exist_ok=True)
         node.pods.delete_pod(uid)
         await node.advance(0)
         assert node.pod("p") is None
+        assert not logs.exists()  # the pod's log folder goes with it
         assert node.pods.removed.is_set()
         assert rt.created("app") == 2
         assert final_phase(node, "p") == "Failed"

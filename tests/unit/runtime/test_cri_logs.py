@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kubelite.runtime.logs import (
     LogOptions,
     LogRecord,
+    follow_log,
     format_logs,
     format_time_ns,
     join_partials,
@@ -80,3 +83,27 @@ def test_timestamps_and_limit_bytes() -> None:
     out = format_logs(FILE, LogOptions(timestamps=True, tail=1))
     assert out == b"2024-01-02T03:04:09Z last\n"
     assert format_logs(FILE, LogOptions(limit_bytes=6)) == b"one\noo"
+
+
+def _append_then_delete(path: Path, data: bytes) -> None:
+    with open(path, "ab") as f:
+        f.write(data)
+    path.unlink()
+
+
+async def test_a_followed_log_deleted_midway_is_still_read_to_its_end(tmp_path: Path) -> None:
+    """Container GC may delete an exited instance's log while `logs -f` or the live view of
+    `kubelite run` is still reading it: the follower holds the file open."""
+    path = tmp_path / "0.log"
+    path.write_bytes(b"2024-01-02T03:04:05Z stdout F first\n")
+    polls = 0
+
+    async def running() -> bool:
+        nonlocal polls
+        polls += 1
+        if polls == 2:  # after the first read: the rest arrives, then the file is deleted
+            _append_then_delete(path, b"2024-01-02T03:04:06Z stdout F second\n")
+        return polls < 2
+
+    got = [line async for line in follow_log(path, LogOptions(), running, poll=0.001)]
+    assert got == [b"first\n", b"second\n"]
