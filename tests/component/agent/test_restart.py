@@ -118,13 +118,12 @@ async def test_a_restarted_agent_does_not_rerun_init_containers_whose_records_ar
         await runtime.close()
 
 
-async def test_a_sandbox_killed_while_the_agent_was_down_reinitializes_the_pod(
+async def test_a_sandbox_and_its_records_gone_while_the_agent_was_down_reinitialize_the_pod(
     tmp_path: Path,
 ) -> None:
-    """INIT-9 / SYNC-4 (c): the sandbox and every container are gone when the agent comes back
-    (the acceptance hook KILL_POD_SANDBOX, `kubelite runtime kill-pod`, removes their records):
-    a new sandbox, the init containers run again in order before the app, the emptyDir is
-    kept. With no old sandbox record there is no SandboxChanged event."""
+    """INIT-9 / SYNC-4 (c): the sandbox and every container record are gone when the agent
+    comes back: a new sandbox, the init containers run again in order before the app, the
+    emptyDir is kept. With no old sandbox record there is no SandboxChanged event."""
     clock = ManualClock(T0)
     runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
     manifest = pod("p", [c("app")], [c("init-a")])
@@ -136,7 +135,7 @@ async def test_a_sandbox_killed_while_the_agent_was_down_reinitializes_the_pod(
             first.add(manifest)
             await first.advance_to(5)
             assert first.row("p") == "1/1 Running 0"
-        for sb in await runtime.list_sandboxes():  # `kubelite runtime kill-pod`
+        for sb in await runtime.list_sandboxes():
             await runtime.stop_sandbox(sb.id)
             await runtime.remove_sandbox(sb.id)
         assert "scratch" in runtime.volumes["uid-p"]
@@ -149,5 +148,39 @@ async def test_a_sandbox_killed_while_the_agent_was_down_reinitializes_the_pod(
             assert second.status("p")["phase"] == "Running"
             assert "remove_volumes" not in runtime.call_names()
             assert "scratch" in runtime.volumes["uid-p"]
+    finally:
+        await runtime.close()
+
+
+async def test_a_rebooted_pod_gets_a_new_sandbox_with_sandbox_changed_and_counts_on(
+    tmp_path: Path,
+) -> None:
+    """INIT-9 / EV: `kubelite runtime kill-pod` (the acceptance hook KILL_POD_SANDBOX) stops
+    the sandbox and kills every container but keeps their records, as a reboot does to
+    containerd's metadata: the agent posts SandboxChanged, makes sandbox attempt 1, runs the
+    init container again before the app, and restart counts go on (SYNC-7)."""
+    clock = ManualClock(T0)
+    runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
+    manifest = pod("p", [c("app")], [c("init-a")])
+    manifest["metadata"]["uid"] = "uid-p"
+    runtime.script("init-a", runs=1.0)
+    try:
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as first:
+            first.add(manifest)
+            await first.advance_to(5)
+            assert first.row("p") == "1/1 Running 0"
+        for sb in await runtime.list_sandboxes():  # `kubelite runtime kill-pod`
+            await runtime.stop_sandbox(sb.id)
+        async with Node.running(tmp_path, clock=clock, runtime=runtime) as second:
+            second.add(manifest)
+            await second.advance_to(20)
+            assert second.reasons("p").count("SandboxChanged") == 1
+            ready = [s for s in await runtime.list_sandboxes() if s.ready]
+            assert [s.attempt for s in ready] == [1]
+            created = [call.args[1].name for call in runtime.calls_of("create_container")]
+            assert created == ["init-a", "app", "init-a", "app"]
+            assert second.status("p")["phase"] == "Running"
+            assert second.container("p", "app")["restartCount"] == 1
+            assert second.container("p", "init-a")["restartCount"] == 1
     finally:
         await runtime.close()
