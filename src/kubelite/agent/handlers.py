@@ -8,6 +8,8 @@ opening its sockets there (``runtime.netdial``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from kubelite.agent import hookrunner, probers
@@ -16,7 +18,7 @@ from kubelite.agent.probestate import RawResult
 from kubelite.clock import Clock
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeSpec
 from kubelite.runtime import netdial
-from kubelite.runtime.interface import ContainerStatus, Runtime
+from kubelite.runtime.interface import ContainerState, ContainerStatus, EventKind, Runtime
 
 POD_LOCAL_HOST = "127.0.0.1"
 
@@ -104,7 +106,37 @@ class RuntimeHooks:
             namespace=pod.namespace, pod_uid=pod.uid, host=probe_target.host,
             ports=probe_target.ports, dial=probe_target.dial,
         )  # fmt: skip
-        result = await hookrunner.run_hook(
-            handler, target, runtime=self._runtime, clock=self._clock
-        )
+        if "sleep" not in handler:
+            result = await hookrunner.run_hook(
+                handler, target, runtime=self._runtime, clock=self._clock
+            )
+        else:
+            # HK-5: a sleep is cut short when the container terminates meanwhile.
+            terminated = asyncio.Event()
+            watch = asyncio.ensure_future(self._watch_exit(container_id, terminated))
+            try:
+                result = await hookrunner.run_hook(
+                    handler, target, runtime=self._runtime, clock=self._clock,
+                    terminated=terminated,
+                )  # fmt: skip
+            finally:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
         return HookOutcome(ok=result.ok, message=result.message, events=tuple(result.events))
+
+    async def _watch_exit(self, container_id: str, terminated: asyncio.Event) -> None:
+        """Set ``terminated`` once the container has exited (subscribed before looking, so
+        an exit in between is not missed)."""
+        events = self._runtime.events()
+        try:
+            status = await self._runtime.container_status(container_id)
+            if status.state is ContainerState.EXITED:
+                terminated.set()
+                return
+            async for event in events:
+                if event.container_id == container_id and event.kind is EventKind.EXITED:
+                    terminated.set()
+                    return
+        finally:
+            await events.aclose()
