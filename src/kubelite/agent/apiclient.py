@@ -2,6 +2,7 @@
 included, spoken to exactly as a kubelet speaks to it.
 
 * pods: list + watch ``/api/v1/pods?fieldSelector=spec.nodeName=<node>`` (relist on 410);
+  SYNCED once the first listing has been delivered;
 * status: JSON merge patch of ``pods/<name>/status``;
 * final delete: ``DELETE`` with grace 0 and a uid precondition (TERM-4);
 * events: core/v1 Events, repeats counted by patching ``count`` and ``lastTimestamp``;
@@ -25,7 +26,7 @@ import aiohttp
 
 from kubelite.agent.envvars import NodeFacts
 from kubelite.agent.eventtext import Event
-from kubelite.agent.sources import Pod, PodUpdate, UpdateKind
+from kubelite.agent.sources import Pod, PodUpdate, UpdateKind, synced
 from kubelite.clock import Clock, rfc3339, rfc3339_micro
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class ApiNodeClient:
     async def updates(self) -> AsyncIterator[PodUpdate]:
         selector = quote(f"spec.nodeName={self._node.node_name}")
         known: dict[str, Pod] = {}
+        listed = False
         while True:
             try:
                 listing = await self._call("GET", f"/api/v1/pods?fieldSelector={selector}")
@@ -108,6 +110,9 @@ class ApiNodeClient:
                 for pod in current.values():
                     yield PodUpdate(UpdateKind.SET, pod)
                 known = current
+                if not listed:  # the node's pods as the API had them at start: all delivered
+                    listed = True
+                    yield synced()
                 rv = listing.get("metadata", {}).get("resourceVersion", "")
                 async for kind, pod in self._watch(selector, rv):
                     uid = pod["metadata"]["uid"]

@@ -6,7 +6,9 @@ container's CrashLoopBackOff (BO-1..BO-4) and image-pull back-off (BO-9) stood, 
 the agent neither lets a crash-looping container start again at once nor resets its delay.
 Restart counts need nothing here: they come from the runtime's instance numbers.
 
-The file is replaced atomically; an unreadable or foreign file counts as no checkpoint.
+The file is replaced atomically; an unreadable or foreign file counts as no checkpoint. A pod's
+file goes with the pod: its worker removes it when the pod is deleted, the agent's housekeeping
+when the pod is gone without the agent seeing it (``uids`` lists the files for that).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from kubelite.agent.backoff import BackoffEntry, BackoffState
 log = logging.getLogger(__name__)
 
 VERSION = 1
+SUFFIX = ".json"
+
+
+def file_uid(uid: str) -> str:
+    """The pod uid as its file names it (a ``/`` cannot be part of a file name)."""
+    return uid.replace("/", "_")
 
 
 class BackoffCheckpoints:
@@ -31,8 +39,15 @@ class BackoffCheckpoints:
         self.directory = directory
 
     def path(self, uid: str) -> Path:
-        safe = uid.replace("/", "_")
-        return self.directory / f"{safe}.json"
+        return self.directory / f"{file_uid(uid)}{SUFFIX}"
+
+    def uids(self) -> list[str]:
+        """The uid of every checkpoint file, as ``file_uid`` spells it; none if no folder."""
+        try:
+            names = [p.name for p in self.directory.iterdir()]
+        except OSError:
+            return []
+        return sorted(n[: -len(SUFFIX)] for n in names if n.endswith(SUFFIX) and n != SUFFIX)
 
     def load(self, uid: str) -> BackoffState:
         path = self.path(uid)

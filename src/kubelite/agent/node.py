@@ -3,7 +3,9 @@
 It plays the kubelet's top-level role: it receives every pod bound to the node from its
 source, gives each its own worker (``podworker``), routes runtime events (a container started
 or exited) to the worker of the pod they belong to, and relists the runtime every few seconds
-as a safety net (SYNC-1). ``build_node`` wires the real runtime and image store.
+as a safety net (SYNC-1). Once the source has delivered its initial state (SYNCED), it also
+cleans up the pods the source does not have (``housekeeping``). ``build_node`` wires the real
+runtime and image store.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from kubelite.agent.checkpoint import BackoffCheckpoints
 from kubelite.agent.envvars import NodeFacts
 from kubelite.agent.executing import HookRunner
+from kubelite.agent.housekeeping import Housekeeper
 from kubelite.agent.podworker import PodWorker, WorkerDeps
 from kubelite.agent.probing import Mechanism
 from kubelite.agent.sources import NodeClient, UpdateKind
@@ -51,25 +54,35 @@ class NodeAgent:
         from kubelite.agent.handlers import RuntimeHooks, RuntimeProbes
 
         facts = node or node_facts(settings)
+        checkpoints = BackoffCheckpoints(settings.agent_dir / "backoff")
         self._deps = WorkerDeps(
             runtime=runtime, images=images, client=client, clock=clock,
             hooks=hooks or RuntimeHooks(runtime=runtime, clock=clock),
             probe=probe or RuntimeProbes(runtime=runtime),
             node=facts, pod_logs_dir=settings.pod_logs_dir,
-            checkpoints=BackoffCheckpoints(settings.agent_dir / "backoff"),
+            checkpoints=checkpoints,
         )  # fmt: skip
         self._client = client
         self._runtime = runtime
         self._workers: dict[str, PodWorker] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._owner: dict[str, str] = {}  # sandbox id -> pod uid
+        self._synced = asyncio.Event()  # the source's initial state is in (SYNCED)
+        self._housekeeper = Housekeeper(
+            runtime=runtime, checkpoints=checkpoints,
+            pod_logs_dir=settings.pod_logs_dir, clock=clock, live=self._workers.keys,
+        )  # fmt: skip
 
     async def run(self) -> None:
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._runtime_events())
                 tg.create_task(self._relist())
+                tg.create_task(self._housekeeper.run(self._synced))
                 async for update in self._client.updates():
+                    if update.kind is UpdateKind.SYNCED:
+                        self._synced.set()
+                        continue
                     uid = update.pod["metadata"]["uid"]
                     worker = self._workers.get(uid)
                     if update.kind is UpdateKind.REMOVED:
@@ -89,6 +102,7 @@ class NodeAgent:
 
     async def _run_worker(self, uid: str, worker: PodWorker) -> None:
         try:
+            await self._housekeeper.wait_idle(uid)  # a late pod whose orphan is being removed
             await worker.run()
         finally:
             if self._workers.get(uid) is worker:
@@ -115,8 +129,7 @@ class NodeAgent:
                 worker.wake()
 
     async def _learn_sandboxes(self) -> None:
-        for s in await self._runtime.list_sandboxes():
-            self._owner[s.id] = s.pod_uid
+        self._owner = {s.id: s.pod_uid for s in await self._runtime.list_sandboxes()}
 
     async def _relist(self) -> None:
         """SYNC-1's safety net: wake the workers whose containers changed state unseen."""

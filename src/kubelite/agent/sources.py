@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kubelite.agent.eventtext import Event
@@ -21,17 +21,32 @@ Pod = dict[str, Any]
 class UpdateKind(enum.Enum):
     SET = "set"  # added or changed: the full, current object
     REMOVED = "removed"  # gone from the API (deleted with grace 0, or finalised)
+    # The source's initial state is complete: every pod bound to the node when the agent
+    # started has been delivered (the kubelet's "sources ready"). Carries no pod.
+    SYNCED = "synced"
 
 
 @dataclass(frozen=True, slots=True)
 class PodUpdate:
     kind: UpdateKind
-    pod: Pod
+    pod: Pod = field(default_factory=dict)  # empty for SYNCED
+
+
+def synced() -> PodUpdate:
+    """The marker a source sends once its initial state has been delivered."""
+    return PodUpdate(UpdateKind.SYNCED)
 
 
 class PodSource(Protocol):
     def updates(self) -> AsyncIterator[PodUpdate]:
-        """Every pod bound to this node, then each change, for as long as the agent runs."""
+        """Every pod bound to this node (SET), then one SYNCED, then each change, for as long
+        as the agent runs.
+
+        SYNCED comes at most once, after the SET of every pod the source had when the agent
+        started. Until it comes the agent cannot tell a pod it has not heard of yet from one
+        that no longer exists, so it removes nothing it has no worker for; after it, the
+        runtime's pods the source never delivered are orphans (``agent.housekeeping``). A
+        source that never sends SYNCED only gives up that clean-up."""
         ...
 
 

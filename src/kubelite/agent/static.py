@@ -5,6 +5,10 @@ ConfigMaps and Secrets from the same files are served to env and volumes. Status
 are handed to observer callbacks (the live view) instead of an API. Deleting a pod works as
 the API server does it: set deletionTimestamp and the grace period, let the agent stop it, then
 the agent's ``finish_deletion`` removes it.
+
+The caller says when the manifests' pods are all added (``mark_synced``): from then on the
+agent treats the runtime's pods that were not added — left by a ``kubelite run`` that crashed,
+under other uids — as orphans and removes them (``agent.housekeeping``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from kubelite.agent.eventtext import Event
-from kubelite.agent.sources import Pod, PodUpdate, UpdateKind
+from kubelite.agent.sources import Pod, PodUpdate, UpdateKind, synced
 from kubelite.clock import Clock, rfc3339
 
 StatusObserver = Callable[[Pod], None]
@@ -41,6 +45,7 @@ class StaticPods:
         self._on_status = on_status
         self._on_event = on_event
         self.removed = asyncio.Event()  # set whenever the last pod is gone
+        self._synced = False
 
     # ------------------------------------------------------------------ feeding it
 
@@ -69,6 +74,13 @@ class StaticPods:
         self.removed.clear()
         self._queue.put_nowait(PodUpdate(UpdateKind.SET, copy.deepcopy(pod)))
         return pod
+
+    def mark_synced(self) -> None:
+        """Every pod of the initial manifests has been added: send SYNCED (once) after them.
+        Pods added later are ordinary changes."""
+        if not self._synced:
+            self._synced = True
+            self._queue.put_nowait(synced())
 
     def delete_pod(self, uid: str, grace: int | None = None) -> None:
         """What ``kubectl delete`` does on the API server: mark, don't remove (TERM-1)."""
