@@ -20,6 +20,7 @@ import sys
 from types import ModuleType
 
 from kubelite import __version__, commands
+from kubelite.errors import KubeliteError
 from kubelite.settings import DEFAULT_DATA_DIR, Settings
 
 
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._command_module.run(args, settings))
     except KeyboardInterrupt:
         return 130
+    except KubeliteError as err:  # a refusal with its reason, never a traceback
+        print(f"kubelite: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from kubelite.agent.probing import Mechanism
 from kubelite.agent.sources import NodeClient, UpdateKind
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import ImageService
+from kubelite.nodelock import NodeLock
 from kubelite.runtime.interface import EventKind, Runtime, RuntimeEvents
 from kubelite.runtime.logs import LogOptions, follow_log
 from kubelite.settings import Settings
@@ -188,6 +189,7 @@ class Node:
 
     runtime: Runtime
     images: ImageService
+    lock: NodeLock | None = None  # held by the process that runs the node's pods
 
     async def follow_log(self, path: Path, stop: asyncio.Event) -> AsyncIterator[str]:
         async def running() -> bool:
@@ -198,6 +200,8 @@ class Node:
 
     async def close(self) -> None:
         await self.runtime.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 async def build_node(settings: Settings, *, clock: Clock | None = None, owner: bool = True) -> Node:
@@ -206,8 +210,9 @@ async def build_node(settings: Settings, *, clock: Clock | None = None, owner: b
     from kubelite.images.service import Images
     from kubelite.runtime.runc import RuncRuntime
 
+    lock = NodeLock.acquire(settings.data_dir) if owner else None  # raises NodeBusy
     images = Images.from_settings(settings)
     runtime = RuncRuntime(
         settings, images.rootfs, clock=clock or SystemClock(), collect_orphans=owner
     )
-    return Node(runtime=runtime, images=images)
+    return Node(runtime=runtime, images=images, lock=lock)

@@ -105,6 +105,7 @@ async def _main(args: argparse.Namespace, settings: Settings, objects: list[dict
             agent_task = tg.create_task(agent.run())
             for obj in objects:
                 source.add_object(obj)
+            source.mark_synced()  # every pod is in: what else runs on this node is an orphan
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=args.timeout)
             except TimeoutError:
