@@ -49,6 +49,10 @@ EventSink = Callable[[EventKind, str, str], None]
 _RUNC_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
 
 
+def _sandbox_of(record: ContainerRecord) -> str:
+    return record.sandbox_id
+
+
 def _runc_message(text: str) -> str:
     """runc logs ``time=… level=error msg="…"``; keep the message only."""
     found = _RUNC_MSG.findall(text)
@@ -101,22 +105,8 @@ class Containers:
         return record
 
     def all(self, sandbox_id: str | None = None) -> list[ContainerRecord]:
-        """Every container, or those of one sandbox (others are skipped unread when their
-        sandbox is known from an earlier read: a container never changes sandbox)."""
-        try:
-            names = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        found: list[ContainerRecord] = []
-        for name in names:
-            path = self._record_path(name)
-            if sandbox_id is not None:
-                known = self._records.peek(path)
-                if known is not None and known.sandbox_id != sandbox_id:
-                    continue
-            record = self._records.load(path)
-            if record is not None and (sandbox_id is None or record.sandbox_id == sandbox_id):
-                found.append(record)
+        """Every container, or those of one sandbox (a container never changes sandbox)."""
+        found = self._records.scan(self._root, "container.json", _sandbox_of, sandbox_id)
         return sorted(found, key=lambda r: r.created_at)
 
     def paths(self, record: ContainerRecord) -> conmon.ConmonPaths:

@@ -9,7 +9,6 @@ pause process but keeps the record; removing also deletes the cgroup parent and 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,6 +22,10 @@ from kubelite.runtime.ocispec import Namespaces
 from kubelite.runtime.state import RecordCache, SandboxRecord, new_id, save
 
 SHM_SIZE = 64 * 1024 * 1024
+
+
+def _pod_of(record: SandboxRecord) -> str:
+    return record.pod_uid
 
 
 class Sandboxes:
@@ -50,21 +53,8 @@ class Sandboxes:
         return self._records.load(self._record_path(sandbox_id))
 
     def all(self, pod_uid: str | None = None) -> list[SandboxRecord]:
-        """Every sandbox, or one pod's (others are skipped unread once known)."""
-        try:
-            names = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        found: list[SandboxRecord] = []
-        for name in names:
-            path = self._record_path(name)
-            if pod_uid is not None:
-                known = self._records.peek(path)
-                if known is not None and known.pod_uid != pod_uid:
-                    continue
-            record = self._records.load(path)
-            if record is not None and (pod_uid is None or record.pod_uid == pod_uid):
-                found.append(record)
+        """Every sandbox, or one pod's."""
+        found = self._records.scan(self._root, "sandbox.json", _pod_of, pod_uid)
         return sorted(found, key=lambda r: r.created_at)
 
     def namespaces(self, record: SandboxRecord) -> Namespaces:

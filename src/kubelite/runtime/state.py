@@ -12,6 +12,7 @@ import copy
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -133,3 +134,25 @@ class RecordCache(Generic[T]):
 
     def forget(self, path: str) -> None:
         self._cached.pop(path, None)
+
+    def scan(
+        self, root: str, filename: str, owner: Callable[[T], str], wanted: str | None
+    ) -> list[T]:
+        """Every ``<root>/<id>/<filename>`` record, or those whose ``owner`` (a fact that never
+        changes, e.g. the sandbox of a container) is ``wanted``; records already known to
+        belong elsewhere are skipped unread."""
+        try:
+            names = os.listdir(root)
+        except FileNotFoundError:
+            return []
+        found: list[T] = []
+        for name in names:
+            path = f"{root}/{name}/{filename}"
+            if wanted is not None:
+                known = self.peek(path)
+                if known is not None and owner(known) != wanted:
+                    continue
+            record = self.load(path)
+            if record is not None and (wanted is None or owner(record) == wanted):
+                found.append(record)
+        return found
