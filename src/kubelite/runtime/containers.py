@@ -152,6 +152,11 @@ class Containers:
             paths = self.paths(record)
             code = self.exit_code(record)
             finished = paths.exit_file.stat().st_mtime
+            if record.started_at is not None:
+                # A file's mtime comes from the kernel's coarse clock, a tick (~4 ms) behind
+                # the time the start was stamped with: a container that exits at once must
+                # still not finish before it started.
+                finished = max(finished, record.started_at)
             oom = paths.oom_file.exists() or (paths.bundle / "oom").exists()
             # TERM-3: containerd's reasons
             reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
