@@ -119,8 +119,12 @@ class NodeAgent:
 
     async def _dispatch(self, events: RuntimeEvents) -> None:
         async for event in events:
-            if event.kind is EventKind.REMOVED:
-                continue  # SYNC-1: a removal (container GC) is no reason to sync, as upstream
+            if event.kind is not EventKind.EXITED:
+                # SYNC-1: only exits are news. Starts are the workers' own doing (a worker
+                # re-observes right after acting) and a removal (container GC) is no reason to
+                # sync, as upstream; an extra sync per start cost a burst of pods ~25% of the
+                # agent's CPU.
+                continue
             uid = self._owner.get(event.sandbox_id)
             if uid is None:
                 await self._learn_sandboxes()
