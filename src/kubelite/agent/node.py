@@ -37,6 +37,7 @@ from kubelite.settings import Settings
 log = logging.getLogger(__name__)
 
 RELIST_SECONDS = 2.0
+LOG_RETENTION_SECONDS = 60.0  # a finished pod's logs stay this long (housekeeping)
 
 
 class NodeAgent:
@@ -69,9 +70,11 @@ class NodeAgent:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._owner: dict[str, str] = {}  # sandbox id -> pod uid
         self._synced = asyncio.Event()  # the source's initial state is in (SYNCED)
+        self._clock = clock
+        self._finished: dict[str, float] = {}  # pod uid -> when its worker finished
         self._housekeeper = Housekeeper(
             runtime=runtime, checkpoints=checkpoints,
-            pod_logs_dir=settings.pod_logs_dir, clock=clock, live=self._workers.keys,
+            pod_logs_dir=settings.pod_logs_dir, clock=clock, live=self._live,
         )  # fmt: skip
 
     async def run(self) -> None:
@@ -101,6 +104,17 @@ class NodeAgent:
                 t.cancel()
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
+    def _live(self) -> set[str]:
+        """The pods housekeeping must leave alone: those with a worker, and those finished
+        less than ``LOG_RETENTION_SECONDS`` ago, whose logs ``kubectl logs`` may still read
+        while a finalizer holds the object (upstream's container GC takes them about a
+        minute later)."""
+        now = self._clock.monotonic()
+        for uid, at in list(self._finished.items()):
+            if now - at >= LOG_RETENTION_SECONDS:
+                del self._finished[uid]
+        return set(self._workers) | set(self._finished)
+
     async def _run_worker(self, uid: str, worker: PodWorker) -> None:
         try:
             await self._housekeeper.wait_idle(uid)  # a late pod whose orphan is being removed
@@ -109,6 +123,8 @@ class NodeAgent:
             if self._workers.get(uid) is worker:
                 del self._workers[uid]
                 self._tasks.pop(uid, None)
+            if worker.done.is_set():
+                self._finished[uid] = self._clock.monotonic()
 
     async def _runtime_events(self) -> None:
         events = self._runtime.events()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from kubelite.agent import termination, termmessage
 from kubelite.agent.actions import StartFailure
 from kubelite.agent.backoff import BackoffState
 from kubelite.agent.checkpoint import BackoffCheckpoints
-from kubelite.agent.containerconfig import pod_log_dir
 from kubelite.agent.envvars import NodeFacts, Objects, referenced_objects
 from kubelite.agent.eventtext import Event
 from kubelite.agent.executing import Executor, HookRunner
@@ -256,9 +254,6 @@ class PodWorker:
         for c in observed.containers:
             await rt.remove_container(c.id)
         await rt.remove_volumes(self.uid)
-        # The pod's log folder goes with it, as upstream's pod cleanup does (a follower that is
-        # still reading holds its file open: runtime.logs).
-        shutil.rmtree(pod_log_dir(self._deps.pod_logs_dir, self.pod), ignore_errors=True)
         if self._deps.checkpoints is not None:
             self._deps.checkpoints.remove(self.uid)
         await self._deps.client.finish_deletion(self.pod)

@@ -3,7 +3,7 @@ for a kubelet's runtime — without going through the API or the agent.
 
 * ``ps [--pod-uid U]``: sandboxes and containers with their states;
 * ``kill-pod UID``: kill every container of a pod and tear its sandbox down, as a reboot
-  would (records, logs and emptyDir volumes stay, as on a real node);
+  would (its logs and emptyDir volumes stay, as on a real node);
 * ``rm-exited UID``: delete the runtime's records of a pod's exited containers.
 
 The last two exist for failure drills: stop the agent, disturb the pod, start the agent and
@@ -52,12 +52,11 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
                         code = f" exit={c.exit_code}" if c.exit_code is not None else ""
                         print(f"  {c.id[:13]} {c.name} #{c.attempt} {c.state.value}{code}")
         elif args.action == "kill-pod":
-            # As a reboot: every process killed and the namespaces gone, but the records kept,
-            # as containerd keeps its sandbox and container metadata across a reboot; the
-            # agent then sees a NotReady sandbox with exited containers (INIT-9,
-            # SandboxChanged) and restart counts go on from the old instances (SYNC-7).
+            # As the acceptance suite's reboot: every process and namespace gone, and the
+            # records with them; restart counts go on from the log folders (SYNC-7).
             for s in sandboxes:
                 await rt.stop_sandbox(s.id)
+                await rt.remove_sandbox(s.id)
         else:
             for c in containers:
                 if c.state is ContainerState.EXITED:

@@ -13,6 +13,7 @@ from pathlib import Path
 from kubelite.agent.checkpoint import BackoffCheckpoints
 from kubelite.agent.containerconfig import pod_log_dir
 from kubelite.agent.housekeeping import HOUSEKEEPING_SECONDS, ORPHAN_STOP_TIMEOUT
+from kubelite.agent.node import LOG_RETENTION_SECONDS
 from kubelite.agent.static import StaticPods
 from kubelite.clock import ManualClock
 from kubelite.runtime.interface import ContainerState
@@ -182,3 +183,21 @@ async def test_static_pods_send_synced_once_after_the_pods_added_before_it() -> 
     await updates.aclose()
     kinds = [(u.kind.value, u.pod.get("metadata", {}).get("name", "")) for u in seen]
     assert kinds == [("set", "a"), ("synced", ""), ("set", "b")]
+
+
+async def test_a_finished_pods_logs_stay_a_minute_for_kubectl_logs(tmp_path: Path) -> None:
+    """A deleted pod held by a finalizer is still asked for its logs: its log folder outlives
+    the pod's worker for LOG_RETENTION_SECONDS, then housekeeping removes it."""
+    async with Node.running(tmp_path) as node:
+        node.pods.mark_synced()
+        uid = node.add(pod("p", [c("app")]))
+        await node.advance(1)
+        stored = node.pod("p")
+        assert stored is not None
+        logs = pod_log_dir(node.settings.pod_logs_dir, stored)
+        logs.mkdir(parents=True, exist_ok=True)
+        node.pods.delete_pod(uid, grace=0)
+        await node.advance(LOG_RETENTION_SECONDS - 5)
+        assert node.pod("p") is None and logs.exists()
+        await node.advance(10)
+        assert not logs.exists()

@@ -122,8 +122,9 @@ async def test_a_sandbox_and_its_records_gone_while_the_agent_was_down_reinitial
     tmp_path: Path,
 ) -> None:
     """INIT-9 / SYNC-4 (c): the sandbox and every container record are gone when the agent
-    comes back: a new sandbox, the init containers run again in order before the app, the
-    emptyDir is kept. With no old sandbox record there is no SandboxChanged event."""
+    comes back (the acceptance hook KILL_POD_SANDBOX, `kubelite runtime kill-pod`): a new
+    sandbox, the init containers run again in order before the app, the emptyDir is kept.
+    With no old sandbox record there is no SandboxChanged event."""
     clock = ManualClock(T0)
     runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
     manifest = pod("p", [c("app")], [c("init-a")])
@@ -135,7 +136,7 @@ async def test_a_sandbox_and_its_records_gone_while_the_agent_was_down_reinitial
             first.add(manifest)
             await first.advance_to(5)
             assert first.row("p") == "1/1 Running 0"
-        for sb in await runtime.list_sandboxes():
+        for sb in await runtime.list_sandboxes():  # `kubelite runtime kill-pod`
             await runtime.stop_sandbox(sb.id)
             await runtime.remove_sandbox(sb.id)
         assert "scratch" in runtime.volumes["uid-p"]
@@ -152,13 +153,12 @@ async def test_a_sandbox_and_its_records_gone_while_the_agent_was_down_reinitial
         await runtime.close()
 
 
-async def test_a_rebooted_pod_gets_a_new_sandbox_with_sandbox_changed_and_counts_on(
+async def test_a_dead_sandbox_with_its_records_gets_sandbox_changed_and_counts_on(
     tmp_path: Path,
 ) -> None:
-    """INIT-9 / EV: `kubelite runtime kill-pod` (the acceptance hook KILL_POD_SANDBOX) stops
-    the sandbox and kills every container but keeps their records, as a reboot does to
-    containerd's metadata: the agent posts SandboxChanged, makes sandbox attempt 1, runs the
-    init container again before the app, and restart counts go on (SYNC-7)."""
+    """INIT-9 / EV: the sandbox died and every container with it while the agent was down,
+    but their records are kept: the agent posts SandboxChanged, makes sandbox attempt 1, runs
+    the init container again before the app, and restart counts go on (SYNC-7)."""
     clock = ManualClock(T0)
     runtime = TimedRuntime(clock, data_dir=tmp_path / "fake")
     manifest = pod("p", [c("app")], [c("init-a")])
@@ -169,7 +169,7 @@ async def test_a_rebooted_pod_gets_a_new_sandbox_with_sandbox_changed_and_counts
             first.add(manifest)
             await first.advance_to(5)
             assert first.row("p") == "1/1 Running 0"
-        for sb in await runtime.list_sandboxes():  # `kubelite runtime kill-pod`
+        for sb in await runtime.list_sandboxes():
             await runtime.stop_sandbox(sb.id)
         async with Node.running(tmp_path, clock=clock, runtime=runtime) as second:
             second.add(manifest)
