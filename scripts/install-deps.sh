@@ -28,5 +28,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
+# The e2e tests drive the real kubectl (1.32). This machine kind ships it as a Debian package;
+# install it where a configured apt source has it, else say what is missing.
+if ! command -v kubectl >/dev/null; then
+  apt-get install -y -qq --no-install-recommends kubectl >/dev/null 2>&1 || {
+    echo "install-deps: kubectl (1.32) is needed by the e2e tests and no apt source has it" >&2
+    exit 1
+  }
+fi
+
 PY=${PYTHON:-python3}
 "$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
