@@ -198,8 +198,9 @@ class RuncRuntime:
             queue.put_nowait(event)
 
     def events(self) -> RuntimeEvents:
-        """Started/removed as they happen; exits from conmon's exit folder, polled. The
-        subscription starts at this call, not at the first iteration."""
+        """Started/removed as they happen; exits from conmon's exit folder, as inotify
+        reports it written (polled where inotify is unavailable). The subscription starts at
+        this call, not at the first iteration."""
         return _EventStream(self)
 
     async def close(self) -> None:
@@ -233,8 +234,9 @@ class _EventStream:
         return self
 
     def _scan_exits(self) -> None:
-        for name in sorted(set(os.listdir(self._exit_dir)) - self._seen):
-            self._seen.add(name)
+        names = set(os.listdir(self._exit_dir))
+        new, self._seen = names - self._seen, names  # removed containers drop out of _seen
+        for name in sorted(new):
             record = self._runtime.containers.load(name)
             try:
                 at = (self._exit_dir / name).stat().st_mtime
@@ -276,16 +278,17 @@ class _EventStream:
 
     def _event(self, item: RuntimeEvent | None) -> RuntimeEvent:
         if item is None:  # the runtime was closed
-            if self._watch is not None:
-                self._watch.close()
-                self._watch = None
+            self._close_watch()
             self._queue.put_nowait(None)
             raise StopAsyncIteration
         return item
 
-    async def aclose(self) -> None:
+    def _close_watch(self) -> None:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
+
+    async def aclose(self) -> None:
+        self._close_watch()
         if self._queue in self._runtime._subscribers:
             self._runtime._subscribers.remove(self._queue)

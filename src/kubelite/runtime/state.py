@@ -126,7 +126,7 @@ class RecordCache(Generic[T]):
             return copy.copy(record)
         return record
 
-    def peek(self, path: str) -> T | None:
+    def _peek(self, path: str) -> T | None:
         """The cached record whatever the file now holds, for facts that never change after
         creation (which pod or sandbox a record belongs to); None if not cached."""
         hit = self._cached.get(path)
@@ -149,7 +149,7 @@ class RecordCache(Generic[T]):
         for name in names:
             path = f"{root}/{name}/{filename}"
             if wanted is not None:
-                known = self.peek(path)
+                known = self._peek(path)
                 if known is not None and owner(known) != wanted:
                     continue
             record = self.load(path)
