@@ -32,3 +32,11 @@ bench: deps
 	$(PY) bench/images.py
 	$(PY) bench/api.py
 	$(PY) bench/pods.py
+	$(PY) bench/network.py
+	$(PY) bench/proxy.py
+	$(PY) bench/dns.py
+	$(PY) bench/streams.py
+	$(PY) bench/apiload.py
+	$(PY) bench/jobs.py
+	$(PY) bench/workloads.py
+	$(PY) bench/cluster.py

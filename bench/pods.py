@@ -8,7 +8,11 @@ the status update that shows every container running are timestamped on one cloc
 1. one pod at a time, ``--pods`` times (default 30): median and p95 of submit → running, beside
    the runc floor measured in the same run, interleaved: the sum of raw ``runc run`` latencies
    of the same three containers (``true`` to its exit, then two ``sleep``s detached, i.e. until
-   started) on a busybox bundle made with ``runc spec``;
+   started) on a busybox bundle made with ``runc spec``; and, as the pod network's own
+   irreducible cost, a bare CNI ADD of the node's plugin chain (the plugins executed with
+   their network configuration, as ``cnitool`` would, into a network namespace made
+   beforehand), measured in the same run: the ratio is printed to the runc floor alone and to
+   the runc floor plus that ADD;
 2. ``--burst`` pods (default 100) submitted at once: time until all are running, this process's
    CPU time (the agent; runc/conmon children apart) and its peak RSS while they start;
 3. the agent's idle RSS (running, no pods), before the pods and after they are gone.
@@ -42,7 +46,10 @@ from devtools.fixtures import registries_yaml
 from kubelite.agent.node import Node, NodeAgent, build_node
 from kubelite.agent.static import StaticPods
 from kubelite.clock import SystemClock
+from kubelite.network import cniconfig
+from kubelite.network.layout import CNI_BIN_DIRS, POD_IFNAME, NetworkLayout
 from kubelite.registry.pod_defaults import default_pod
+from kubelite.runtime import namespaces
 from kubelite.settings import Settings
 from tests.e2e.run import leftovers
 from tests.e2e.runtime.busybox_rootfs import build_lower
@@ -161,6 +168,63 @@ class RawRunc:
         self.ids.clear()
 
 
+class BareCni:
+    """The node's CNI plugin chain run by hand: each plugin's ADD, in order, with the
+    previous result, as libcni chains them (no cache file, no Python around it but the
+    spawn); DEL afterwards, untimed, so the addresses go back to the pool."""
+
+    def __init__(self, base: Path, layout: NetworkLayout) -> None:
+        self.base = base / "bare-cni"
+        self.base.mkdir()
+        self.conf = cniconfig.network_config_list(layout, port_mappings=False)
+        self.path = ":".join(str(d) for d in CNI_BIN_DIRS)
+
+    def _binary(self, plugin: str) -> str:
+        for d in CNI_BIN_DIRS:
+            if (d / plugin).exists():
+                return str(d / plugin)
+        raise SystemExit(f"CNI plugin {plugin} not found")
+
+    async def _chain(
+        self, command: str, cid: str, netns: str, result: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """ADD: ``result`` threads through the plugins; DEL (reversed): the ADD's result."""
+        plugins = self.conf["plugins"]
+        for plugin in plugins if command == "ADD" else list(reversed(plugins)):
+            stdin = cniconfig.plugin_input(
+                self.conf, plugin, prev_result=result, capability_args={}
+            )
+            env = {
+                "CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_NETNS": netns,
+                "CNI_IFNAME": POD_IFNAME, "CNI_PATH": self.path, "PATH": "/usr/sbin:/usr/bin",
+            }  # fmt: skip
+            proc = await asyncio.create_subprocess_exec(
+                self._binary(plugin["type"]), env=env, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await proc.communicate(cniconfig.dumps(stdin))
+            if proc.returncode != 0:
+                raise SystemExit(f"bare CNI {command} failed: {(out or err).decode()[:300]}")
+            if command == "ADD":
+                result = json.loads(out) if out.strip() else result
+        return result
+
+    async def add_cost(self, n: int) -> float:
+        """One ADD of the chain into a fresh network namespace (made and removed untimed)."""
+        d = self.base / f"ns-{n}"
+        await namespaces.create_namespaces(d, f"bare-{n}", ("net",))
+        netns = str(namespaces.ns_path(d, "net"))
+        cid = f"bare-cni-{n}"
+        try:
+            start = time.perf_counter()
+            result = await self._chain("ADD", cid, netns)
+            took = time.perf_counter() - start
+            await self._chain("DEL", cid, netns, result)
+        finally:
+            namespaces.remove_namespaces(d)
+        return took
+
+
 # ---------------------------------------------------------------------- the agent
 
 
@@ -207,11 +271,13 @@ async def main(base: Path, address: str, pods: int, burst: int) -> None:
     settings = Settings(data_dir=base / "data", registry_config=base / "registries.yaml")
     node = await build_node(settings)
     raw = RawRunc(base)
+    assert node.network is not None, "the bench needs the node's pod network"
+    cni = BareCni(base, node.network)
     try:
         bench = Bench(node, settings)
         agent_task = asyncio.create_task(bench.agent.run())
         try:
-            await run_phases(bench, raw, pods, burst)
+            await run_phases(bench, raw, cni, pods, burst)
         finally:
             await bench.delete_all()
             agent_task.cancel()
@@ -240,20 +306,23 @@ def run(pods: int, burst: int) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-async def run_phases(bench: Bench, raw: RawRunc, pods: int, burst: int) -> None:
+async def run_phases(bench: Bench, raw: RawRunc, cni: BareCni, pods: int, burst: int) -> None:
     # warm-up: the image pull, page cache, runc/conmon binaries
     for i in range(2):
         _, ready = bench.submit(f"warm-{i}")
         await asyncio.wait_for(ready.wait(), 120)
         await raw.pod_floor(1000 + i)
+        await cni.add_cost(1000 + i)
     await bench.delete_all()
     idle_before = await idle_rss()
 
     # 1. one pod at a time, interleaved with the raw floor
     latencies: list[float] = []
     floors: list[float] = []
+    adds: list[float] = []
     for i in range(pods):
         floors.append(await raw.pod_floor(i))
+        adds.append(await cni.add_cost(i))
         name = f"seq-{i}"
         at, ready = bench.submit(name)
         await asyncio.wait_for(ready.wait(), 60)
@@ -295,6 +364,13 @@ async def run_phases(bench: Bench, raw: RawRunc, pods: int, burst: int) -> None:
     print(f"  runc floor (sum of 3 raw runc run)    median {_ms(fmed)}   p95 {_ms(fp95)}")
     ratio, ratio95 = med / fmed, p95 / fp95
     print(f"  ratio to the floor                    median {ratio:5.2f}x     p95 {ratio95:5.2f}x")
+    net = [f + a for f, a in zip(floors, adds, strict=True)]
+    amed, ap95 = statistics.median(adds), _pct(adds, 0.95)
+    nmed, np95 = statistics.median(net), _pct(net, 0.95)
+    print(f"  bare CNI ADD of the plugin chain      median {_ms(amed)}   p95 {_ms(ap95)}")
+    print(f"  runc floor + CNI ADD                  median {_ms(nmed)}   p95 {_ms(np95)}")
+    nratio, nratio95 = med / nmed, p95 / np95
+    print(f"  ratio to the floor with the network   median {nratio:5.2f}x     p95 {nratio95:5.2f}x")
     print(f"burst: {burst} pods submitted at once")
     print(f"  all running after                     {elapsed:7.2f} s")
     print(f"  agent CPU time (this process)         {cpu:7.2f} s")

@@ -23,6 +23,9 @@ if [ ! -f "$RUNNER" ]; then
   exit 2
 fi
 
+# Nothing the pods do may leave this machine (the API server and the agent both read it).
+export KUBELITE_POD_EGRESS=false
+
 D=$(mktemp -d "${TMPDIR:-/tmp}/kubelite-accept.XXXXXX")
 D=$(cd "$D" && pwd -P)
 REG_DIR="$D/registry"
@@ -57,24 +60,9 @@ cleanup() {
   KL_ACCEPT_DIR=$D "$REPO/scripts/acceptance-hooks.sh" stop 2>/dev/null
   stop_pid_file "$API_PID_FILE" "kubelite up"
   python3 -m devtools.registry stop --dir "$REG_DIR" >/dev/null 2>&1
-  # Every sandbox this kubelite made (containers, network namespace, cgroup, mounts).
-  python3 - "$D" <<'PY'
-import asyncio, sys
-from pathlib import Path
-from kubelite.agent.node import build_node
-from kubelite.settings import Settings
-
-async def main() -> None:
-    node = await build_node(Settings(data_dir=Path(sys.argv[1])))
-    try:
-        for s in await node.runtime.list_sandboxes():
-            await node.runtime.stop_sandbox(s.id)
-            await node.runtime.remove_sandbox(s.id)
-    finally:
-        await node.close()
-
-asyncio.run(main())
-PY
+  # Every sandbox this kubelite made (containers, network namespaces, cgroups, mounts), then
+  # its pod network (bridge, Service range sink, nftables table, CNI state).
+  kubelite runtime --data-dir "$D" reset >/dev/null 2>&1
   # Anything still mounted below the data dir (deepest first), then the data dir itself.
   awk -v d="$D" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null; done

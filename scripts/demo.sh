@@ -26,5 +26,7 @@ mirrors:
 YAML
 
 echo "running $EXAMPLE for ${TIMEOUT}s (Ctrl-C stops it sooner, gracefully)"
-kubelite run --data-dir "$DATA_DIR" --registry-config "$WORK/registries.yaml" \
+# The examples need nothing outside the machine: --no-pod-egress leaves the host's own
+# forwarding switch alone (pods still get IPs, hostPorts and each other).
+kubelite run --data-dir "$DATA_DIR" --registry-config "$WORK/registries.yaml" --no-pod-egress \
   --timeout "$TIMEOUT" "$EXAMPLE"

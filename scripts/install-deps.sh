@@ -7,10 +7,17 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   runc conmon skopeo umoci          # the runtime and image tools kubelite drives
   docker-registry                   # the local registry the tests and the demo start on 127.0.0.1
-  busybox-static nginx-light        # contents of the offline stand-in images
+  busybox-static nginx-light        # offline stand-in images: nginx; the busybox source to build
+  tzdata                            # the busybox stand-in's /etc/localtime (UTC)
+  gcc make libc6-dev linux-libc-dev # to build that busybox (static, upstream's defconfig)
+  dpkg-dev bzip2 xz-utils           # apt-get source / dpkg-source -x of its Debian package
   iproute2 iptables util-linux procps psmisc
   containernetworking-plugins       # CNI bridge/host-local/portmap, for the pod network
+  nftables                          # the Service proxy's rules (kube-proxy's nftables mode)
+  conntrack                         # stale UDP flows cleared when Service endpoints change
   podman                            # baseline for the benchmarks (podman kube play)
+  etcd-server etcd-client           # the etcd store (kubelite up --store etcd://…) and its tests
+  chromium                          # the web view's browser tests (Playwright drives this one)
   curl jq
 )
 
@@ -26,6 +33,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d
+  # etcd-server enables a system etcd on 127.0.0.1:2379; the tests start their own members.
+  if [[ " ${missing[*]} " == *" etcd-server "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
 fi
 
 # The e2e tests drive the real kubectl (1.32). This machine kind ships it as a Debian package;

@@ -16,7 +16,9 @@ from kubelite.runtime.interface import (
     EmptyDirVolume,
     EventKind,
     NotFound,
+    PodStorage,
     RuntimeEvent,
+    RuntimeInfo,
     SandboxConfig,
 )
 from tests.contracts.harness import CONTRACT_LABEL, Harness, wait_until
@@ -86,7 +88,7 @@ async def test_a_created_container_waits_in_created_state(harness: Harness) -> N
         None,
         None,
     )
-    assert st.image_id.startswith("sha256:")
+    assert "@sha256:" in st.image_id  # the repo digest, as containerd reports it (CS-7)
 
 
 async def test_a_started_container_runs_then_exits_with_its_code_and_times(
@@ -223,3 +225,20 @@ async def test_preparing_volumes_twice_is_not_an_error(harness: Harness) -> None
     await harness.runtime.prepare_volumes(uid, [EmptyDirVolume("cache")])
     await harness.runtime.remove_volumes(uid)
     await harness.runtime.remove_volumes(uid)
+
+
+async def test_a_pod_with_nothing_on_disk_uses_nothing_and_info_is_stable(
+    harness: Harness,
+) -> None:
+    assert await harness.runtime.pod_storage("no-such-pod") == PodStorage()
+    first = await harness.runtime.info()
+    assert isinstance(first, RuntimeInfo) and await harness.runtime.info() == first
+
+
+async def test_the_storage_of_a_pod_names_its_containers(harness: Harness) -> None:
+    sid = await new_sandbox(harness, "disk")
+    await running(harness, sid, "writer")
+    (sb,) = [s for s in await harness.runtime.list_sandboxes() if s.id == sid]
+    usage = await harness.runtime.pod_storage(sb.pod_uid)
+    assert set(usage.containers) <= {"writer"}  # the fake reports only what a test set
+    assert all(v >= 0 for v in usage.containers.values())

@@ -118,6 +118,10 @@ class StartContainer:
     attempt: int | None
     labels: Mapping[str, str]
     abort_on_failure: bool
+    # An ephemeral container's targetContainerName, and the target's running instance when
+    # the plan was made ("" if it was not running: the start fails, ``ephemeral``).
+    target: str = ""
+    target_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

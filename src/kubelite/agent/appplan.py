@@ -2,7 +2,7 @@
 
 Only consulted once the pod is initialized (INIT-7). A running container is kept unless its
 image changed or a committed liveness/startup result is Failure; a container that is not
-running is started again when ``should_restart`` (APP-2) says so.
+running is started again when ``predicates.should_restart`` (APP-2) says so.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from kubelite.agent import eventtext
 from kubelite.agent.actions import KillReason, StopContainer
-from kubelite.agent.initplan import definition_changed
 from kubelite.agent.observed import ObservedPod
+from kubelite.agent.predicates import definition_changed, should_restart
 from kubelite.agent.probestate import ProbeResults, Result
 from kubelite.agent.termination import stop_container
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeType, RestartPolicy
@@ -24,26 +24,6 @@ class AppDecision:
     to_start: tuple[int, ...] = ()  # indexes into spec.containers, spec order
     to_kill: tuple[StopContainer, ...] = ()
     keep_count: int = 0  # running containers left as they are
-
-
-def should_restart(pod: PodSpec, spec: ContainerSpec, observed: ObservedPod) -> bool:
-    """APP-2 (ShouldContainerBeRestarted); sidecars always restart unless deleted (SC-4)."""
-    if pod.being_deleted:
-        return False
-    newest = observed.newest(spec.name)
-    if newest is None:
-        return True
-    if newest.state is ContainerState.RUNNING:
-        return False
-    if newest.state in (ContainerState.CREATED, ContainerState.UNKNOWN):
-        return True
-    if spec.is_sidecar:
-        return True
-    if pod.restart_policy is RestartPolicy.NEVER:
-        return False
-    if pod.restart_policy is RestartPolicy.ON_FAILURE:
-        return newest.exit_code != 0  # OOMKilled is 137, so it restarts
-    return True
 
 
 def _kill_for(

@@ -3,9 +3,6 @@
 The kubelet keeps one back-off entry per container (BO-1) and per pulled image (BO-9). Here the
 whole table is a frozen ``BackoffState``; every check returns a new state, so the executor
 simply keeps the latest one. Time is always an argument (seconds since the epoch).
-
-Also here: Go's ``time.Duration`` text (``10s``, ``1m20s``, ``5m0s``, ``868ms``), which the
-kubelet prints in back-off and pull messages.
 """
 
 from __future__ import annotations
@@ -52,11 +49,6 @@ class BackoffState:
 
     def with_entry(self, key: str, entry: BackoffEntry) -> BackoffState:
         return replace(self, entries=_frozen({**self.entries, key: entry}))
-
-    def without(self, keys: set[str]) -> BackoffState:
-        return replace(
-            self, entries=_frozen({k: v for k, v in self.entries.items() if k not in keys})
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,49 +116,3 @@ def pull_failed(
 ) -> BackoffState:
     """BO-9: after a failed pull the delay for that image is advanced."""
     return _advance(state, key, now, now, policy)[0]
-
-
-def forget_pod(state: BackoffState, pod_uid: str) -> BackoffState:
-    """Drop every entry that belongs to a pod that is gone from the node."""
-    keys = {k for k in state.entries if f"_{pod_uid}_" in k or k.startswith(f"{pod_uid}_")}
-    return state.without(keys)
-
-
-# ------------------------------------------------------------------ Go duration formatting
-
-_UNITS = ((3_600_000_000_000, "h"), (60_000_000_000, "m"))
-
-
-def _decimal(value: int, scale: int) -> str:
-    """``value / scale`` without trailing zeros (1500, 1000 → ``1.5``)."""
-    whole, frac = divmod(value, scale)
-    if not frac:
-        return str(whole)
-    digits = len(str(scale)) - 1
-    return f"{whole}.{str(frac).rjust(digits, '0').rstrip('0')}"
-
-
-def go_duration(seconds: float) -> str:
-    """Go's ``time.Duration.String``: ``0s``, ``868ms``, ``9.477s``, ``1m20s``, ``5m0s``."""
-    ns = round(seconds * 1_000_000_000)
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns == 0:
-        return "0s"
-    if ns < 1_000:
-        return f"{sign}{ns}ns"
-    if ns < 1_000_000:
-        return f"{sign}{_decimal(ns, 1_000)}µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{_decimal(ns, 1_000_000)}ms"
-    text = ""
-    for unit_ns, unit in _UNITS:
-        if ns >= unit_ns or text:
-            count, ns = divmod(ns, unit_ns)
-            text += f"{count}{unit}"
-    return f"{sign}{text}{_decimal(ns, 1_000_000_000)}s"
-
-
-def go_duration_ms(seconds: float) -> str:
-    """A duration truncated to milliseconds first, as in the ``Pulled`` event (EV-2)."""
-    return go_duration(int(seconds * 1000) / 1000)

@@ -7,13 +7,13 @@ from the previous conditions (CO-1: it only moves when ``status`` changes).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from kubelite.model.objects import JSON, Obj, by_name
 from kubelite.model.pod import PodSpec, format_time
 
-Condition = dict[str, Any]
-Status = Mapping[str, Any]
+Condition = Obj
+Status = JSON
 
 KUBELET_OWNED = (
     "PodReadyToStartContainers",
@@ -38,10 +38,6 @@ def _go_list(names: Sequence[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
-def _by_name(statuses: Sequence[Status]) -> dict[str, Status]:
-    return {str(s.get("name")): s for s in statuses}
-
-
 def ready_to_start_containers(sandbox_ready: bool) -> Condition:
     """CO-2: a ready sandbox exists and no new one is needed."""
     return _cond("PodReadyToStartContainers", sandbox_ready)
@@ -53,7 +49,7 @@ def initialized(
     """CO-3."""
     if pod.init_containers and not init_statuses and not app_statuses:
         return _cond("Initialized", False, "UnknownContainerStatuses")
-    inits = _by_name(init_statuses)
+    inits = by_name(init_statuses)
     unknown: list[str] = []
     incomplete: list[str] = []
     for c in pod.init_containers:
@@ -82,7 +78,7 @@ def containers_ready(
     """CO-4: sidecars and app containers (SC-7), never regular init containers."""
     if not init_statuses and not app_statuses:
         return _cond("ContainersReady", False, "UnknownContainerStatuses")
-    inits, apps = _by_name(init_statuses), _by_name(app_statuses)
+    inits, apps = by_name(init_statuses), by_name(app_statuses)
     unknown: list[str] = []
     unready: list[str] = []
     members = [(c.name, inits) for c in pod.sidecars] + [(c.name, apps) for c in pod.containers]

@@ -1,4 +1,5 @@
-"""API container statuses from runtime records (CS-1..CS-7, INIT-10, INIT-11, TM-3, TM-4).
+"""API container statuses from runtime records (CS-1..CS-7, INIT-10, INIT-11, TM-3, TM-4), for
+init, app and ephemeral containers.
 
 For each container of the spec the newest runtime instance gives ``state`` and the one before
 it ``lastState``. Facts that the runtime does not keep come in as arguments: the previous API
@@ -14,8 +15,9 @@ from types import MappingProxyType
 from typing import Any
 
 from kubelite.agent.actions import StartFailure
-from kubelite.agent.appplan import should_restart
+from kubelite.agent.ephemeral import ephemeral_specs
 from kubelite.agent.observed import ObservedPod
+from kubelite.agent.predicates import exited_zero, should_restart
 from kubelite.agent.probestate import ProbeResults, is_ready, is_started
 from kubelite.model.pod import ContainerKind, ContainerSpec, PodSpec, format_time
 from kubelite.runtime.interface import ContainerState, ContainerStatus
@@ -58,6 +60,28 @@ def message_limit(pod: PodSpec) -> int:
 
 def container_id(runtime_id: str) -> str:
     return f"{RUNTIME_NAME}://{runtime_id}"
+
+
+def runtime_id(api_container_id: str) -> str:
+    """The runtime's own ID inside an API ``containerID`` (``<runtime>://<id>``, CS-7)."""
+    _, sep, rest = api_container_id.partition("://")
+    return rest if sep else api_container_id
+
+
+def started_instances(pod_status: Mapping[str, Any]) -> frozenset[str]:
+    """Runtime IDs of the instances a pod's API status reports ``started: true`` (CS-5).
+
+    PR-5: liveness and readiness workers read ``started`` from the status the pod worker last
+    worked out (the kubelet's read it from its status manager), not from the startup probe's
+    result itself: a startup success is written as started-but-not-ready before any
+    readiness probe can make the container ready."""
+    found: set[str] = set()
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for entry in pod_status.get(key) or ():
+            cid = entry.get("containerID")
+            if entry.get("started") and isinstance(cid, str) and cid:
+                found.add(runtime_id(cid))
+    return frozenset(found)
 
 
 def _cut(message: str, limit: int) -> str:
@@ -159,11 +183,7 @@ def _apply_start_failure(
     pod: PodSpec, spec: ContainerSpec, observed: ObservedPod, facts: ContainerFacts, st: Status
 ) -> None:
     """CS-3: a container that will be (re)started shows its last failed start as waiting."""
-    newest = observed.newest(spec.name)
-    succeeded = (
-        newest is not None and newest.state is ContainerState.EXITED and newest.exit_code == 0
-    )
-    if spec.kind is ContainerKind.INIT and succeeded:
+    if spec.kind is ContainerKind.INIT and exited_zero(observed, spec):
         return  # a regular init container that succeeded is never restarted
     failure = facts.start_failures.get(spec.name)
     if failure is None or not should_restart(pod, spec, observed):
@@ -233,4 +253,18 @@ def app_container_statuses(
 ) -> list[Status]:
     """CS-6: sorted by name, byte order."""
     statuses = [container_status(pod, c, observed, probes, facts) for c in pod.containers]
+    return sorted(statuses, key=lambda s: str(s["name"]).encode())
+
+
+def ephemeral_container_statuses(
+    pod: PodSpec, observed: ObservedPod, probes: ProbeResults, facts: ContainerFacts
+) -> list[Status]:
+    """``ephemeralContainerStatuses``, sorted by name (CS-6). The kubelet's prober never
+    looks at them, so they are never ready and have no ``started`` at all."""
+    statuses = []
+    for spec in ephemeral_specs(pod):
+        entry = container_status(pod, spec, observed, probes, facts)
+        entry["ready"] = False
+        entry.pop("started", None)
+        statuses.append(entry)
     return sorted(statuses, key=lambda s: str(s["name"]).encode())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +27,77 @@ class ConfigError(KubeliteError):
 
 @dataclass(frozen=True, slots=True)
 class Objects:
-    """ConfigMaps and Secrets of the pod's namespace, by name (missing ones are absent)."""
+    """ConfigMaps and Secrets of the pod's namespace, by name (missing ones are absent), and
+    the Services whose variables the pod's containers get (``service_env``)."""
 
     configmaps: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     secrets: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    services: tuple[dict[str, Any], ...] = ()
+
+
+MASTER_SERVICES = ("kubernetes",)  # in ``default``: every pod gets their variables
+
+
+def _env_name(name: str) -> str:
+    return name.replace("-", "_").upper()
+
+
+def _has_cluster_ip(spec: Mapping[str, Any]) -> bool:
+    return str(spec.get("clusterIP") or "") not in ("", "None")
+
+
+def _one_service_env(service: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``<NAME>_SERVICE_HOST``, ``_SERVICE_PORT`` (the first port), ``_SERVICE_PORT_<PORT
+    NAME>`` for named ports, and Docker's link variables (``<NAME>_PORT``,
+    ``<NAME>_PORT_<port>_<PROTO>`` with ``_PROTO``, ``_PORT``, ``_ADDR``)."""
+    spec = service.get("spec") or {}
+    ports = spec.get("ports") or []
+    if not ports:
+        return []
+    prefix = _env_name(str((service.get("metadata") or {}).get("name") or ""))
+    ip = str(spec.get("clusterIP"))
+    out = [(f"{prefix}_SERVICE_HOST", ip), (f"{prefix}_SERVICE_PORT", str(ports[0]["port"]))]
+    out += [
+        (f"{prefix}_SERVICE_PORT_{_env_name(str(p['name']))}", str(p["port"]))
+        for p in ports
+        if p.get("name")
+    ]
+    host = f"[{ip}]" if ":" in ip else ip
+    for i, p in enumerate(ports):
+        proto = str(p.get("protocol") or "TCP")
+        url = f"{proto.lower()}://{host}:{p['port']}"
+        if i == 0:
+            out.append((f"{prefix}_PORT", url))
+        base = f"{prefix}_PORT_{p['port']}_{proto.upper()}"
+        out += [
+            (base, url),
+            (f"{base}_PROTO", proto.lower()),
+            (f"{base}_PORT", str(p["port"])),
+            (f"{base}_ADDR", ip),
+        ]
+    return out
+
+
+def service_env(
+    services: Sequence[Mapping[str, Any]], namespace: str, enable_links: bool
+) -> dict[str, str]:
+    """The variables the kubelet derives from Services: those of ``default/kubernetes``
+    always, and with ``enableServiceLinks`` those of every Service of the pod's namespace that
+    has a cluster IP (a same-named one there wins over ``default``'s)."""
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for svc in services:
+        meta = svc.get("metadata") or {}
+        if not _has_cluster_ip(svc.get("spec") or {}):
+            continue
+        name, ns = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+        if ns == "default" and name in MASTER_SERVICES:
+            chosen.setdefault(name, svc)
+        elif ns == namespace and enable_links:
+            chosen[name] = svc
+    out: dict[str, str] = {}
+    for name in sorted(chosen):
+        out.update(_one_service_env(chosen[name]))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +153,7 @@ def secret_data(secret: dict[str, Any]) -> dict[str, bytes]:
     return out
 
 
-def field_ref_value(pod: dict[str, Any], path: str, node: NodeFacts) -> str:
+def field_ref_value(pod: Mapping[str, Any], path: str, node: NodeFacts) -> str:
     """The downward API's fieldRef (VOL-9)."""
     meta = pod.get("metadata", {})
     spec = pod.get("spec", {})
@@ -112,7 +179,9 @@ def field_ref_value(pod: dict[str, Any], path: str, node: NodeFacts) -> str:
     raise ConfigError(f"unsupported fieldPath: {path}")
 
 
-def resource_field_value(container: dict[str, Any], ref: dict[str, Any], node: NodeFacts) -> str:
+def resource_field_value(
+    container: Mapping[str, Any], ref: Mapping[str, Any], node: NodeFacts
+) -> str:
     """resourceFieldRef: the quantity divided by the divisor, rounded up (VOL-9)."""
     resource = ref.get("resource", "")
     kind, _, name = resource.partition(".")
@@ -127,15 +196,22 @@ def resource_field_value(container: dict[str, Any], ref: dict[str, Any], node: N
 
 
 def resolve_env(
-    pod: dict[str, Any],
-    container: dict[str, Any],
+    pod: Mapping[str, Any],
+    container: Mapping[str, Any],
     objects: Objects,
     node: NodeFacts,
 ) -> list[tuple[str, str]]:
     """envFrom first (in order, later sources win), then env (which wins over envFrom);
-    ``$(VAR)`` in env values expands from what is defined so far (VOL-10)."""
+    ``$(VAR)`` in env values expands from what is defined so far, then from the Service
+    variables (VOL-10); last, every Service variable the container does not define itself."""
     ns = pod.get("metadata", {}).get("namespace", "default")
+    links = (pod.get("spec") or {}).get("enableServiceLinks") is not False
+    services = service_env(objects.services, ns, links)
     values: dict[str, str] = {}
+
+    def lookup(name: str) -> str | None:
+        return values.get(name, services.get(name))
+
     for ef in container.get("envFrom") or []:
         prefix = ef.get("prefix", "")
         if "configMapRef" in ef:
@@ -159,7 +235,7 @@ def resolve_env(
     for e in container.get("env") or []:
         name = e.get("name", "")
         if "valueFrom" not in e:
-            values[name] = expand(str(e.get("value", "")), values)
+            values[name] = expand(str(e.get("value", "")), lookup)
             continue
         vf = e["valueFrom"]
         if "fieldRef" in vf:
@@ -174,7 +250,7 @@ def resolve_env(
             value = _key_ref(vf["secretKeyRef"], objects.secrets, ns, "Secret")
             if value is not None:
                 values[name] = value
-    return list(values.items())
+    return list(values.items()) + [(k, v) for k, v in services.items() if k not in values]
 
 
 def _key_ref(

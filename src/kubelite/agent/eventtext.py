@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubelite.agent.backoff import go_duration_ms
+from kubelite.agent.gotext import go_duration_ms
 from kubelite.model.pod import ContainerSpec, PodSpec
 
 NORMAL = "Normal"
@@ -46,19 +46,24 @@ def failed_create_sandbox(err: str) -> Event:
     return Event(WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {err}")
 
 
+def dns_warning(pod: PodSpec, reason: str, message: str) -> Event:
+    """MissingClusterDNS names the pod first, DNSConfigForming does not (dnsconfig)."""
+    if reason == "MissingClusterDNS":
+        message = f'pod: "{pod.full_name}". {message}'
+    return Event(WARNING, reason, message)
+
+
+DEADLINE_REASON = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
 
 def deadline_exceeded() -> Event:
-    return Event(WARNING, "DeadlineExceeded", DEADLINE_MESSAGE)  # PH-4
+    """PH-4: a Normal event, as the kubelet's active deadline handler records it."""
+    return Event(NORMAL, DEADLINE_REASON, DEADLINE_MESSAGE)
 
 
 def evicted(message: str) -> Event:
     return Event(WARNING, "Evicted", message)  # PH-5
-
-
-def failed_kill_pod(err: str) -> Event:
-    return Event(WARNING, "FailedKillPod", f"error killing pod: {err}")
 
 
 def failed_mount(volume: str, err: str) -> Event:
@@ -101,10 +106,6 @@ def pull_backoff(c: ContainerSpec) -> Event:
 def never_pull(c: ContainerSpec) -> Event:
     msg = f'Container image "{c.image}" is not present with pull policy of Never'
     return _c(WARNING, "ErrImageNeverPull", msg, c)
-
-
-def inspect_failed(c: ContainerSpec, err: str) -> Event:
-    return _c(WARNING, "InspectFailed", f'Failed to inspect image "{c.image}": {err}', c)
 
 
 def failed(c: ContainerSpec, detail: str) -> Event:
@@ -189,26 +190,3 @@ POST_START_KILL_MESSAGE = "FailedPostStartHook"  # HK-3
 
 def _restart_suffix(message: str, restart: bool) -> str:
     return f"{message}, will be restarted" if restart else message
-
-
-# ------------------------------------------------- hook failure details (HK-5..HK-7, HK-3)
-
-
-def exec_hook_failed(argv: list[str], c: ContainerSpec, pod: PodSpec, err: str, output: str) -> str:
-    """HK-7: the detailed message recorded as ``PostStartHookError`` (argv printed Go style)."""
-    return (
-        f'Exec lifecycle hook ([{" ".join(argv)}]) for Container "{c.name}" in Pod '
-        f'"{pod.full_name}" failed - error: {err}, message: "{output}"'
-    )
-
-
-def http_hook_failed(path: str, c: ContainerSpec, pod: PodSpec, err: str) -> str:
-    """HK-6: any HTTP answer is a success; only transport errors give this message."""
-    return (
-        f'HTTP lifecycle hook ({path}) for Container "{c.name}" in Pod "{pod.full_name}" '
-        f"failed - error: {err}"
-    )
-
-
-SLEEP_HOOK_CUT_SHORT = "container terminated before sleep hook finished"  # HK-5
-TCP_HOOK_ERROR = "invalid handler"  # HK-1: tcpSocket hooks always fail

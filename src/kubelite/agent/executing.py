@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from kubelite.agent import containerconfig, eventtext, planning, termination
+from kubelite.agent import eventtext, termination, volumerefresh
 from kubelite.agent.actions import (
     BackedOff,
     CreateSandbox,
@@ -27,27 +27,28 @@ from kubelite.agent.actions import (
     StopContainer,
 )
 from kubelite.agent.backoff import BackoffState
+from kubelite.agent.claims import Claims
 from kubelite.agent.containerconfig import build_container_config
+from kubelite.agent.dnsconfig import ClusterDNS, parse_resolv_conf
 from kubelite.agent.envvars import ConfigError, NodeFacts, Objects
+from kubelite.agent.ephemeral import EphemeralSpec, find_container, joins_target, target_missing
 from kubelite.agent.eventtext import Event
 from kubelite.agent.imagepulling import ensure_image
-from kubelite.agent.labels import sandbox_labels
-from kubelite.agent.podvolumes import pod_volumes
+from kubelite.agent.nodepolicy import NodePolicy
+from kubelite.agent.podvolumes import Tokens, failed_mount_event, fs_group, pod_volumes
+from kubelite.agent.sandboxconfig import HostnameError, build_sandbox_config
 from kubelite.agent.termmessage import restart_count_from_logs
 from kubelite.agent.timers import deadline
 from kubelite.clock import Clock
 from kubelite.images.interface import ImageService
+from kubelite.model.objects import JSON
 from kubelite.model.pod import ContainerSpec, PodSpec
-from kubelite.model.quantity import to_int
-from kubelite.model.resources import oom_score_adj
-from kubelite.runtime.interface import (
-    DNSConfig,
-    Runtime,
-    RuntimeError_,
-    SandboxConfig,
-)
+from kubelite.runtime.interface import FilesVolume, Runtime, RuntimeError_
+from kubelite.runtime.logs import pod_log_dir
 
 log = logging.getLogger(__name__)
+
+HOST_RESOLV_CONF = Path("/etc/resolv.conf")  # the kubelet's --resolv-conf
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -61,7 +62,7 @@ class HookOutcome:
 
 class HookRunner(Protocol):
     async def run(
-        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: dict[str, Any]
+        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: JSON
     ) -> HookOutcome: ...
 
 
@@ -73,6 +74,7 @@ class ExecutionResult:
     sandbox_id: str | None = None
     failures: dict[str, StartFailure] = field(default_factory=dict)
     cleared: set[str] = field(default_factory=set)  # names whose start succeeded
+    sandbox_failed: bool = False  # the sandbox (or a volume of it) could not be made
     backoff: BackoffState = field(default_factory=BackoffState)
 
 
@@ -86,6 +88,13 @@ class Executor:
     pod_logs_dir: Path
     emit: Emit
     objects: Callable[[], Awaitable[Objects]]
+    cluster_dns: ClusterDNS = field(default_factory=ClusterDNS)
+    # the serviceAccountToken sources' tokens (``podvolumes.token_requests``); None: no tokens
+    tokens: Callable[[], Awaitable[Tokens]] | None = None
+    # the pod's PersistentVolumeClaims, resolved (``claims.resolve_claims``); None: none
+    claims: Callable[[], Awaitable[Claims]] | None = None
+    host_resolv: Path = HOST_RESOLV_CONF
+    policy: NodePolicy = field(default_factory=NodePolicy)
 
     # ------------------------------------------------------------------ the plan
 
@@ -107,9 +116,12 @@ class Executor:
                 await self.remove_sandboxes(pod, action)
             elif isinstance(action, CreateSandbox):
                 new_id = await self.create_sandbox(pod, action)
-                result.changed = True
                 if new_id is None:
-                    return result  # FailedCreatePodSandBox / FailedMount: retry next sync
+                    # FailedCreatePodSandBox / FailedMount: nothing new in the runtime; the
+                    # worker retries with a back-off
+                    result.sandbox_failed = True
+                    return result
+                result.changed = True
                 result.sandbox_id = new_id
             elif isinstance(action, BackedOff):
                 await self.emit(action.event)
@@ -152,42 +164,58 @@ class Executor:
                 log.warning("removing sandbox %s of %s: %s", sid[:12], pod.full_name, err)
 
     def _pod_log_dir(self, pod: PodSpec) -> Path:
-        return containerconfig.pod_log_dir(self.pod_logs_dir, pod.raw)
+        return pod_log_dir(self.pod_logs_dir, pod.namespace, pod.name, pod.uid)
 
     # ------------------------------------------------------------------ sandbox
 
     async def create_sandbox(self, pod: PodSpec, action: CreateSandbox) -> str | None:
         for event in action.events:
             await self.emit(event)
-        raw_spec = pod.raw.get("spec") or {}
         try:
             objects = await self.objects()
-            volumes = pod_volumes(dict(pod.raw), objects, self.node)
-            fs_group = (raw_spec.get("securityContext") or {}).get("fsGroup")
-            await self.runtime.prepare_volumes(pod.uid, volumes, fs_group=fs_group)
+            tokens = await self.tokens() if self.tokens is not None else {}
+            claims = await self.claims() if self.claims is not None else {}
+            volumes = pod_volumes(pod, objects, self.node, tokens, claims)
+            await self.runtime.prepare_volumes(pod.uid, volumes, fs_group=fs_group(pod.raw))
         except (ConfigError, RuntimeError_) as err:
-            await self.emit(eventtext.failed_mount("", str(err)))
+            await self.emit(failed_mount_event(err))
             return None
-        config = SandboxConfig(
-            pod_uid=pod.uid,
-            pod_name=pod.name,
-            namespace=pod.namespace,
-            attempt=action.attempt,
-            hostname=raw_spec.get("hostname") or pod.name,
-            share_process_namespace=bool(raw_spec.get("shareProcessNamespace")),
-            dns=_dns(raw_spec),
-            labels=sandbox_labels(pod),
-        )
         try:
-            return await self.runtime.run_sandbox(config)
+            plan = build_sandbox_config(
+                pod, action.attempt, node_name=self.node.node_name,
+                cluster_dns=self.cluster_dns, host_dns=parse_resolv_conf(_read(self.host_resolv)),
+                pids_limit=self.policy.pod_max_pids,
+            )  # fmt: skip
+        except HostnameError as err:
+            await self.emit(eventtext.failed_create_sandbox(str(err)))
+            return None
+        for reason, message in plan.warnings:
+            await self.emit(eventtext.dns_warning(pod, reason, message))
+        try:
+            return await self.runtime.run_sandbox(plan.config)
         except RuntimeError_ as err:
             await self.emit(eventtext.failed_create_sandbox(str(err)))
             return None
 
+    async def refresh_volumes(self, pod: PodSpec) -> None:
+        """VOL-9 / SA-5: write the pod's ConfigMap, Secret, downward API and projected volumes
+        again from the objects (and the pod) as they are now; the runtime swaps a volume's
+        files atomically, and only when they changed. A failure (a required ConfigMap
+        deleted, say) leaves the files as they were and is told as FailedMount."""
+        only = PodSpec.of(volumerefresh.with_refreshed_volumes_only(pod.raw))
+        try:
+            objects = await self.objects()
+            tokens = await self.tokens() if self.tokens is not None else {}
+            volumes = [v for v in pod_volumes(only, objects, self.node, tokens)
+                       if isinstance(v, FilesVolume)]  # fmt: skip
+            await self.runtime.prepare_volumes(pod.uid, volumes, fs_group=fs_group(pod.raw))
+        except (ConfigError, RuntimeError_) as err:
+            await self.emit(failed_mount_event(err))
+
     # ------------------------------------------------------------------ starting (SYNC-5)
 
     async def start(self, pod: PodSpec, action: StartContainer, result: ExecutionResult) -> bool:
-        spec = pod.container(action.name)
+        spec = find_container(pod, action.name)
         if spec is None or result.sandbox_id is None:
             return False
         emit = self.emit
@@ -203,15 +231,24 @@ class Executor:
         attempt = action.attempt
         if attempt is None:
             attempt = self._attempt_from_logs(pod, spec)
+        labels = dict(action.labels)
+        pid_target = ""
+        if isinstance(spec, EphemeralSpec) and spec.target:
+            if not action.target_id:  # the kubelet's getTargetID, after the image
+                detail = target_missing(spec)
+                await emit(eventtext.failed(spec, detail))
+                result.failures[spec.name] = StartFailure("CreateContainerConfigError", detail)
+                return False
+            if joins_target(pod):
+                pid_target = action.target_id
         try:
+            node = await self._node_for(pod, result.sandbox_id)
             config = build_container_config(
-                pod=dict(pod.raw), container=dict(spec.raw), attempt=attempt,
-                objects=await self.objects(), node=self.node, pod_logs_dir=self.pod_logs_dir,
-                labels=dict(action.labels),
-                oom_score_adj=oom_score_adj(
-                    pod.raw.get("spec") or {}, spec.name, to_int(self.node.memory)
-                ),
+                pod=pod, container=spec, attempt=attempt, objects=await self.objects(),
+                node=node, pod_logs_dir=self.pod_logs_dir, labels=labels, policy=self.policy,
             )  # fmt: skip
+            if pid_target:
+                config = replace(config, pid_target=pid_target)
             cid = await self.runtime.create_container(result.sandbox_id, config)
             result.changed = True  # only now is there something new to observe
         except (ConfigError, RuntimeError_) as err:
@@ -236,21 +273,31 @@ class Executor:
     async def _post_start(
         self, pod: PodSpec, spec: ContainerSpec, cid: str, result: ExecutionResult
     ) -> bool:
-        """HK-2/HK-3: wait for postStart; on failure kill the container and record why."""
+        """HK-2/HK-3: wait for postStart; on failure kill the container through the normal
+        kill path (its preStop runs within the grace, as the kubelet's killContainer runs it)
+        and record why."""
         assert spec.post_start is not None
-        outcome = await self.hooks.run(pod, spec, cid, dict(spec.post_start))
+        outcome = await self.hooks.run(pod, spec, cid, spec.post_start)
         for event in outcome.events:
             await self.emit(event)
         if outcome.ok:
             return True
         status = await self.runtime.container_status(cid)
-        stop, failure, events = planning.post_start_failed(pod, spec, status, outcome.message)
+        stop, failure, events = termination.post_start_failed(pod, spec, status, outcome.message)
         for event in events:
             await self.emit(event)
-        await self.stop_all(pod, (stop,), run_pre_stop=False)
+        await self.stop_all(pod, (stop,))
         result.failures[spec.name] = failure
         result.cleared.discard(spec.name)
         return False
+
+    async def _node_for(self, pod: PodSpec, sandbox_id: str) -> NodeFacts:
+        """The node's facts with this pod's IP, for the downward API (VOL-9)."""
+        mine = await self.runtime.list_sandboxes(pod.uid)
+        ip = next((s.ip for s in mine if s.id == sandbox_id), None)
+        if not ip and pod.host_network:
+            ip = self.node.host_ip
+        return replace(self.node, pod_ip=ip or "")
 
     def _attempt_from_logs(self, pod: PodSpec, spec: ContainerSpec) -> int:
         """SYNC-7: no earlier instance: highest ``<n>.log`` of the container + 1, else 0."""
@@ -268,35 +315,28 @@ class Executor:
         for sid in action.sandbox_ids:
             await self.runtime.stop_sandbox(sid)
 
-    async def stop_all(
-        self, pod: PodSpec, stops: tuple[StopContainer, ...], *, run_pre_stop: bool = True
-    ) -> None:
+    async def stop_all(self, pod: PodSpec, stops: tuple[StopContainer, ...]) -> None:
         """Every stop at once; each waits for its turn per SC-11 within its grace."""
         exited = {s.name: asyncio.Event() for s in stops}
 
         async def one(stop: StopContainer) -> None:
             try:
-                await self._stop_one(pod, stop, exited, run_pre_stop)
+                await self._stop_one(pod, stop, exited)
             finally:
                 exited[stop.name].set()
 
         await asyncio.gather(*(one(s) for s in stops))
 
     async def _stop_one(
-        self,
-        pod: PodSpec,
-        stop: StopContainer,
-        exited: dict[str, asyncio.Event],
-        run_pre_stop: bool,
+        self, pod: PodSpec, stop: StopContainer, exited: dict[str, asyncio.Event]
     ) -> None:
         await self.emit(stop.event)  # TERM-2 step 1: Killing comes before the hook
         began = self.clock.monotonic()
-        spec = pod.container(stop.name)
-        if run_pre_stop and termination.runs_pre_stop(stop) and spec and spec.pre_stop:
+        spec = find_container(pod, stop.name)
+        if termination.runs_pre_stop(stop) and spec and spec.pre_stop:
             try:
                 async with deadline(self.clock, stop.grace_seconds):
-                    handler = dict(spec.pre_stop)
-                    outcome = await self.hooks.run(pod, spec, stop.container_id, handler)
+                    outcome = await self.hooks.run(pod, spec, stop.container_id, spec.pre_stop)
                 for event in outcome.events:
                     await self.emit(event)
                 if not outcome.ok:
@@ -322,14 +362,8 @@ class Executor:
             log.warning("stopping %s of %s: %s", stop.name, pod.full_name, err)
 
 
-def _dns(spec: dict[str, Any]) -> DNSConfig:
-    cfg = spec.get("dnsConfig") or {}
-    options = tuple(
-        f"{o['name']}:{o['value']}" if o.get("value") else o.get("name", "")
-        for o in cfg.get("options") or []
-    )
-    return DNSConfig(
-        nameservers=tuple(cfg.get("nameservers") or ()),
-        searches=tuple(cfg.get("searches") or ()),
-        options=options,
-    )
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""

@@ -1,21 +1,23 @@
 """Probes and lifecycle hooks aimed at a real pod: the glue between the mechanisms
 (``probers``, ``hookrunner``) and the runtime.
 
-A probe or hook reaches the pod's network the way the kubelet does, at the pod IP, or — until
-pods have IPs on a bridge — at ``127.0.0.1`` inside the pod's own network namespace, by
-opening its sockets there (``runtime.netdial``).
+A probe or hook reaches the pod's network the way the kubelet does: from the node, at the pod
+IP (so a server in the pod sees the node's address on the pod network as the client). A pod
+without an IP (a runtime with no pod network) is reached at ``127.0.0.1`` inside its own
+network namespace, by opening the sockets there (``runtime.netdial``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from kubelite.agent import hookrunner, probers
 from kubelite.agent.executing import HookOutcome
 from kubelite.agent.probestate import RawResult
+from kubelite.agent.probetarget import ProbeTarget, Streams
 from kubelite.clock import Clock
+from kubelite.model.objects import JSON
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeSpec
 from kubelite.runtime import netdial
 from kubelite.runtime.interface import ContainerState, ContainerStatus, EventKind, Runtime
@@ -40,29 +42,33 @@ def literal_env(spec: ContainerSpec) -> dict[str, str]:
     }
 
 
-class PodNetwork:
-    """Finds a sandbox's network namespace and dials inside it."""
+class PodAddresses:
+    """Where a sandbox's pod is reached: its IP from the node, else loopback inside it."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._netns: dict[str, str] = {}
+        self._seen: dict[str, tuple[str, str]] = {}  # sandbox id -> (pod IP, netns path)
 
-    async def netns_of(self, sandbox_id: str) -> str | None:
-        if sandbox_id not in self._netns:
+    async def _of(self, sandbox_id: str) -> tuple[str, str]:
+        if sandbox_id not in self._seen:
             for s in await self._runtime.list_sandboxes():
-                self._netns[s.id] = s.netns_path
-        return self._netns.get(sandbox_id) or None
+                self._seen[s.id] = (s.ip or "", s.netns_path)
+        return self._seen.get(sandbox_id, ("", ""))
 
     async def target(
         self, pod: PodSpec, spec: ContainerSpec, status: ContainerStatus
-    ) -> probers.ProbeTarget:
-        netns = await self.netns_of(status.sandbox_id)
-        pod_ip = str((pod.raw.get("status") or {}).get("podIP") or "") or POD_LOCAL_HOST
+    ) -> ProbeTarget:
+        ip, netns = await self._of(status.sandbox_id)
+        if not ip:  # host networking: the pod's address is the node's
+            ip = str((pod.raw.get("status") or {}).get("podIP") or "")
+        from_node = bool(ip) or not netns
+        pod_ip = ip or POD_LOCAL_HOST
+        where = None if from_node else netns
 
-        async def dial(host: str, port: int) -> probers.Streams:
-            return await netdial.open_connection(netns, host, port)
+        async def dial(host: str, port: int) -> Streams:
+            return await netdial.open_connection(where, host, port)
 
-        return probers.ProbeTarget(
+        return ProbeTarget(
             container_id=status.id,
             host=pod_ip,
             ports=container_ports(spec),
@@ -76,15 +82,14 @@ class RuntimeProbes:
 
     def __init__(self, *, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._network = PodNetwork(runtime)
+        self._network = PodAddresses(runtime)
 
     async def __call__(
         self, pod: PodSpec, spec: ContainerSpec, probe: ProbeSpec, status: ContainerStatus
     ) -> RawResult:
         target = await self._network.target(pod, spec, status)
-        handler: dict[str, Any] = dict(probe.raw)
         return await probers.run_probe(
-            handler, target, runtime=self._runtime, timeout=float(probe.timeout_seconds)
+            probe.raw, target, runtime=self._runtime, timeout=float(probe.timeout_seconds)
         )
 
 
@@ -94,10 +99,10 @@ class RuntimeHooks:
     def __init__(self, *, runtime: Runtime, clock: Clock) -> None:
         self._runtime = runtime
         self._clock = clock
-        self._network = PodNetwork(runtime)
+        self._network = PodAddresses(runtime)
 
     async def run(
-        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: dict[str, Any]
+        self, pod: PodSpec, container: ContainerSpec, container_id: str, handler: JSON
     ) -> HookOutcome:
         status = await self._runtime.container_status(container_id)
         probe_target = await self._network.target(pod, container, status)

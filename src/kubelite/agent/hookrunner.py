@@ -17,17 +17,12 @@ from typing import Any
 
 from kubelite.agent import eventtext
 from kubelite.agent.eventtext import Event
-from kubelite.agent.probers import (
-    Dial,
-    GoError,
-    MachineryError,
-    build_url,
-    go_quote,
-    http_get,
-    open_tcp,
-    request_headers,
-)
+from kubelite.agent.gotext import go_quote
+from kubelite.agent.probehttp import GoError, build_url, http_get, request_headers
+from kubelite.agent.probetarget import Dial, MachineryError, open_tcp
 from kubelite.clock import Clock
+from kubelite.model.pod import pod_full_name
+from kubelite.model.race import race
 from kubelite.runtime.interface import Runtime, RuntimeError_
 
 LIFECYCLE_USER_AGENT = "kube-lifecycle/1.32"  # HK-6: kube-lifecycle/<major>.<minor>
@@ -51,7 +46,7 @@ class HookTarget:
     @property
     def pod_text(self) -> str:
         """How the kubelet names a pod in messages: ``<pod>_<ns>(<uid>)``."""
-        return f"{self.pod_name}_{self.namespace}({self.pod_uid})"
+        return pod_full_name(self.pod_name, self.namespace, self.pod_uid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +135,7 @@ async def sleep_hook(
     async def sleep_until_deadline() -> None:
         await clock.sleep(deadline - clock.monotonic())
 
-    sleeper = asyncio.ensure_future(sleep_until_deadline())
-    watcher = asyncio.ensure_future(terminated.wait())
-    try:
-        done, _ = await asyncio.wait({sleeper, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, watcher):
-            task.cancel()
-        await asyncio.gather(sleeper, watcher, return_exceptions=True)
-    if sleeper in done:
+    winner, _ = await race(sleep_until_deadline(), terminated.wait())  # a tie: slept in full
+    if winner == 0:
         return HookResult(True)
     return HookResult(False, SLEEP_CUT_SHORT)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubelite.agent import eventtext, labels
+from kubelite.agent import eventtext
 from kubelite.agent.actions import KillReason, StopContainer
 from kubelite.agent.observed import ObservedPod
+from kubelite.agent.predicates import definition_changed
 from kubelite.agent.probestate import ProbeResults, Result
 from kubelite.agent.termination import stop_container
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeType, RestartPolicy
@@ -35,11 +36,6 @@ def init_failed(status: ContainerStatus) -> bool:
     return status.exit_code != 0 or status.reason == "OOMKilled"
 
 
-def init_succeeded(status: ContainerStatus) -> bool:
-    """INIT-2: exit 0 and not OOMKilled."""
-    return status.state is ContainerState.EXITED and not init_failed(status)
-
-
 def app_container_active(pod: PodSpec, observed: ObservedPod) -> bool:
     """INIT-7 (a): an app container exists in ``created`` or ``running`` state (not exited)."""
     active = (ContainerState.CREATED, ContainerState.RUNNING)
@@ -48,12 +44,6 @@ def app_container_active(pod: PodSpec, observed: ObservedPod) -> bool:
         if newest is not None and newest.state in active:
             return True
     return False
-
-
-def definition_changed(spec: ContainerSpec, status: ContainerStatus) -> bool:
-    """SYNC-8: the hash recorded at start differs from the spec's (name + image)."""
-    recorded = labels.hash_of(status.labels)
-    return recorded is not None and recorded != labels.spec_hash(spec)
 
 
 class _Walk:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from kubelite.model.pod import ContainerKind, ContainerSpec, PodSpec
+from kubelite.model.pod import ContainerSpec, PodSpec
 
 PREFIX = "kubelite.io/"
 POD_UID = PREFIX + "pod-uid"
@@ -44,14 +44,6 @@ def container_labels(pod: PodSpec, container: ContainerSpec) -> dict[str, str]:
 
 def pod_uid_of(labels: Mapping[str, str]) -> str | None:
     return labels.get(POD_UID)
-
-
-def kind_of(labels: Mapping[str, str]) -> ContainerKind | None:
-    value = labels.get(CONTAINER_KIND)
-    try:
-        return ContainerKind(value) if value else None
-    except ValueError:
-        return None
 
 
 def hash_of(labels: Mapping[str, str]) -> str | None:

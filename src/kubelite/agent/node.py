@@ -14,23 +14,39 @@ import asyncio
 import contextlib
 import logging
 import os
+import platform
+import random
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kubelite.agent.checkpoint import BackoffCheckpoints
+from kubelite.agent.dnsconfig import ClusterDNS
 from kubelite.agent.envvars import NodeFacts
+from kubelite.agent.eventtext import WARNING, Event
+from kubelite.agent.evicting import EvictionManager
 from kubelite.agent.executing import HookRunner
 from kubelite.agent.housekeeping import Housekeeper
+from kubelite.agent.nodepolicy import NodePolicy
+from kubelite.agent.noderecord import HostInfo, go_arch
 from kubelite.agent.podworker import PodWorker, WorkerDeps
 from kubelite.agent.probing import Mechanism
-from kubelite.agent.sources import NodeClient, UpdateKind
+from kubelite.agent.sources import NodeClient, NodeEventSink, UpdateKind
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import ImageService
+from kubelite.network.hostsetup import HostFacts
+from kubelite.network.layout import NetworkLayout
+from kubelite.network.nodenetwork import NodeNetwork
 from kubelite.nodelock import NodeLock
-from kubelite.runtime.interface import EventKind, Runtime, RuntimeEvents
+from kubelite.runtime.interface import (
+    ContainerState,
+    EventKind,
+    Runtime,
+    RuntimeEvents,
+    RuntimeInfo,
+)
 from kubelite.runtime.logs import LogOptions, follow_log
 from kubelite.settings import Settings
 
@@ -38,6 +54,22 @@ log = logging.getLogger(__name__)
 
 RELIST_SECONDS = 2.0
 LOG_RETENTION_SECONDS = 60.0  # a finished pod's logs stay this long (housekeeping)
+OOM_RESTRICTED = "OOMScoreAdjustRestricted"  # the node event of a clamped oom_score_adj
+
+
+def host_limit_events(info: RuntimeInfo) -> list[Event]:
+    """Node events for what the host does not let the runtime do (posted once at start)."""
+    floor = info.oom_score_adj_floor
+    if floor is None:
+        return []
+    return [
+        Event(
+            WARNING, OOM_RESTRICTED,
+            f"This host does not allow oom_score_adj below {floor} (CAP_SYS_RESOURCE is not in "
+            f"the runtime's capability bounding set): containers that should get a lower value "
+            f"(Guaranteed pods: -997) get {floor}, as under a runtime in a user namespace",
+        )
+    ]  # fmt: skip
 
 
 class NodeAgent:
@@ -52,7 +84,11 @@ class NodeAgent:
         hooks: HookRunner | None = None,
         probe: Mechanism | None = None,
         node: NodeFacts | None = None,
+        cluster_dns: ClusterDNS | None = None,
+        jitter: Callable[[], float] | None = None,
     ) -> None:
+        """``jitter``: where each pod's resync timer falls in its range (SYNC-1), random
+        unless a test pins it."""
         from kubelite.agent.handlers import RuntimeHooks, RuntimeProbes
 
         facts = node or node_facts(settings)
@@ -63,6 +99,9 @@ class NodeAgent:
             probe=probe or RuntimeProbes(runtime=runtime),
             node=facts, pod_logs_dir=settings.pod_logs_dir,
             checkpoints=checkpoints,
+            cluster_dns=cluster_dns or ClusterDNS(domain=settings.cluster_domain),
+            policy=NodePolicy.from_settings(settings),
+            jitter=jitter or random.random,
         )  # fmt: skip
         self._client = client
         self._runtime = runtime
@@ -76,13 +115,18 @@ class NodeAgent:
             runtime=runtime, checkpoints=checkpoints,
             pod_logs_dir=settings.pod_logs_dir, clock=clock, live=self._live,
         )  # fmt: skip
+        self._eviction = EvictionManager(
+            runtime=runtime, clock=clock, workers=lambda: self._workers, emit=client.emit
+        )
 
     async def run(self) -> None:
         try:
             async with asyncio.TaskGroup() as tg:
+                await self._announce_host_limits()
                 tg.create_task(self._runtime_events())
                 tg.create_task(self._relist())
                 tg.create_task(self._housekeeper.run(self._synced))
+                tg.create_task(self._eviction.run())
                 async for update in self._client.updates():
                     if update.kind is UpdateKind.SYNCED:
                         self._synced.set()
@@ -103,6 +147,14 @@ class NodeAgent:
             for t in self._tasks.values():
                 t.cancel()
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _announce_host_limits(self) -> None:
+        """Say once, in the log and as a node event, what this host keeps the runtime from
+        doing (QOS-3's oom_score_adj that had to be clamped)."""
+        for event in host_limit_events(await self._runtime.info()):
+            log.warning("%s: %s", event.reason, event.message)
+            if isinstance(self._client, NodeEventSink):
+                await self._client.emit_node(event)
 
     def _live(self) -> set[str]:
         """The pods housekeeping must leave alone: those with a worker, and those finished
@@ -146,7 +198,7 @@ class NodeAgent:
                 await self._learn_sandboxes()
                 uid = self._owner.get(event.sandbox_id)
             worker = self._workers.get(uid or "")
-            if worker is not None:
+            if worker is not None and worker.unseen({event.container_id: ContainerState.EXITED}):
                 worker.wake()
 
     async def _learn_sandboxes(self) -> None:
@@ -154,7 +206,7 @@ class NodeAgent:
 
     async def _relist(self) -> None:
         """SYNC-1's safety net: wake the workers whose containers changed state unseen."""
-        seen: dict[str, tuple[str, str]] = {}
+        seen: dict[str, tuple[str, ContainerState]] = {}
         while True:
             await self._deps.clock.sleep(RELIST_SECONDS)
             try:
@@ -162,14 +214,17 @@ class NodeAgent:
             except Exception as err:  # the relist must outlive a bad moment of the runtime
                 log.warning("relist failed: %s", err)
                 continue
-            now_seen = {c.id: (c.sandbox_id, c.state.value) for c in containers}
-            changed = {sid for cid, (sid, st) in now_seen.items() if seen.get(cid) != (sid, st)}
+            now_seen = {c.id: (c.sandbox_id, c.state) for c in containers}
+            changed: dict[str, dict[str, ContainerState]] = {}  # sandbox -> container -> state
+            for cid, (sid, state) in now_seen.items():
+                if seen.get(cid) != (sid, state):
+                    changed.setdefault(sid, {})[cid] = state
             seen = now_seen
             if any(sid not in self._owner for sid in changed):
                 await self._learn_sandboxes()
-            for sid in changed:
+            for sid, states in changed.items():
                 worker = self._workers.get(self._owner.get(sid, ""))
-                if worker is not None:
+                if worker is not None and worker.unseen(states):  # not handled already
                     worker.wake()
 
 
@@ -196,6 +251,50 @@ def node_facts(settings: Settings) -> NodeFacts:
     )
 
 
+MACHINE_ID_FILES = ("/etc/machine-id", "/var/lib/dbus/machine-id")
+# Where the system UUID is read from, first found wins (as cAdvisor reads it for the kubelet):
+# the DMI product UUID; on POWER the device tree's; else /etc/machine-id; else "".
+SYSTEM_UUID_FILES = (
+    "/sys/class/dmi/id/product_uuid",
+    "/proc/device-tree/system-id",
+    "/proc/device-tree/vm,uuid",
+    "/etc/machine-id",
+)
+BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
+
+
+def host_info() -> HostInfo:
+    """This machine as the Node reports it (``kubectl describe node``'s System Info)."""
+    return HostInfo(
+        architecture=go_arch(platform.machine()),
+        os_image=_os_image(),
+        kernel_version=platform.release(),
+        machine_id=_first_line(MACHINE_ID_FILES),
+        system_uuid=_first_line(SYSTEM_UUID_FILES),
+        boot_id=_first_line((BOOT_ID_FILE,)),
+    )
+
+
+def _first_line(paths: tuple[str, ...]) -> str:
+    """The trimmed text of the first of ``paths`` that can be read ("" if none)."""
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                return f.read().decode(errors="replace").strip().strip("\0").strip()
+        except OSError:
+            continue
+    return ""
+
+
+def _os_image() -> str:
+    """PRETTY_NAME of /etc/os-release, as the kubelet shows it (OS Image)."""
+    with contextlib.suppress(OSError), open("/etc/os-release") as f:
+        for line in f:
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    return "Linux"
+
+
 def _host_ip() -> str:
     """The node's address as its hostname resolves (status.hostIP); loopback otherwise."""
     with contextlib.suppress(OSError):
@@ -210,6 +309,22 @@ class Node:
     runtime: Runtime
     images: ImageService
     lock: NodeLock | None = None  # held by the process that runs the node's pods
+    # The pod network, the owner's; None for a process that only looks at the node. Its
+    # layout and the host's facts are known once it is made (``configure_network``).
+    pod_network: NodeNetwork | None = None
+
+    @property
+    def network(self) -> NetworkLayout | None:
+        return self.pod_network.layout if self.pod_network is not None else None
+
+    @property
+    def host(self) -> HostFacts | None:
+        return self.pod_network.host if self.pod_network is not None else None
+
+    async def configure_network(self, subnet: str | None) -> NetworkLayout:
+        """Make the pod network for the node's range (``NodeNetwork.configure``)."""
+        assert self.pod_network is not None
+        return await self.pod_network.configure(subnet)
 
     async def follow_log(self, path: Path, stop: asyncio.Event) -> AsyncIterator[str]:
         async def running() -> bool:
@@ -219,20 +334,46 @@ class Node:
             yield line.decode(errors="replace").rstrip("\n")
 
     async def close(self) -> None:
-        await self.runtime.close()
-        if self.lock is not None:
-            self.lock.release()
+        try:
+            if self.pod_network is not None and not await self.runtime.list_sandboxes():
+                await self.pod_network.teardown()  # no pod uses the network any more
+        finally:
+            await self.runtime.close()
+            if self.lock is not None:
+                self.lock.release()
 
 
-async def build_node(settings: Settings, *, clock: Clock | None = None, owner: bool = True) -> Node:
+async def build_node(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    owner: bool = True,
+    network_later: bool = False,
+) -> Node:
     """``owner=False``: only look at the node (logs, exec) beside the process that runs its
-    pods; nothing left half-made by a crash is collected."""
+    pods; nothing left half-made by a crash is collected, and no network is made.
+
+    The owner DELs every CNI attachment whose sandbox is gone, so a killed kubelite leaks no
+    address or veth, and makes the node's pod network (bridge, routes; idempotent) for the
+    range it last had, else the first of ``--pod-cidr``; with ``network_later`` (a node of a
+    cluster, whose range is its Node's) only once ``configure_network`` is called."""
     from kubelite.images.service import Images
     from kubelite.runtime.runc import RuncRuntime
 
     lock = NodeLock.acquire(settings.data_dir) if owner else None  # raises NodeBusy
-    images = Images.from_settings(settings)
-    runtime = RuncRuntime(
-        settings, images.rootfs, clock=clock or SystemClock(), collect_orphans=owner
-    )
-    return Node(runtime=runtime, images=images, lock=lock)
+    try:
+        network = NodeNetwork(settings) if owner else None
+        if network is not None and not network_later:
+            await network.configure_last()
+        images = Images.from_settings(settings)
+        runtime = RuncRuntime(
+            settings, images.rootfs, clock=clock or SystemClock(), collect_orphans=owner,
+            network=network,
+        )  # fmt: skip
+        if network is not None:
+            await network.sweep({s.id for s in await runtime.list_sandboxes() if s.ready})
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Node(runtime=runtime, images=images, lock=lock, pod_network=network)

@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubelite.model.pod import PodSpec, RestartPolicy
+from kubelite.model.objects import JSON, by_name
+from kubelite.model.pod import TERMINAL_PHASES, PodSpec, RestartPolicy
 
-TERMINAL = ("Succeeded", "Failed")
-DEADLINE_REASON = "DeadlineExceeded"
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+TERMINAL = TERMINAL_PHASES
 
-Status = Mapping[str, Any]
+Status = JSON
 
 
 @dataclass(slots=True)
@@ -31,10 +30,6 @@ class _Counts:
     succeeded: int = 0
     unknown: int = 0
     app_started: bool = False  # some app container is running or terminated (PH-1 4b)
-
-
-def _by_name(statuses: Sequence[Status]) -> dict[str, Status]:
-    return {str(s.get("name")): s for s in statuses}
 
 
 def _exit(state: Mapping[str, Any]) -> int | None:
@@ -95,10 +90,10 @@ def compute_phase(
 ) -> str:
     """PH-1. ``terminal``: the kubelet has stopped every container for good (TERM-4)."""
     n = _Counts()
-    inits = _by_name(init_statuses)
+    inits = by_name(init_statuses)
     for c in pod.init_containers:
         (_sidecar if c.is_sidecar else _regular_init)(n, inits.get(c.name))
-    apps = _by_name(app_statuses)
+    apps = by_name(app_statuses)
     for c in pod.containers:
         _app(n, apps.get(c.name))
     policy = pod.restart_policy
@@ -136,7 +131,7 @@ def deadline_exceeded(pod: PodSpec, start_time: float | None, now: float) -> boo
 
 
 def deadline_at(pod: PodSpec, start_time: float | None) -> float | None:
-    """PH-4: when the active deadline runs out, so the pod worker can sync at that moment."""
+    """PH-4: when the active deadline runs out: the pod worker syncs at that moment."""
     if pod.active_deadline_seconds is None or start_time is None:
         return None
     return start_time + pod.active_deadline_seconds

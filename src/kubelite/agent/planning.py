@@ -6,8 +6,9 @@ time. It does no I/O. The executor carries the actions out in order and keeps
 ``plan.backoff`` for the next sync.
 
 Order of a plan (SYNC-4): KillPod, or else StopContainer for each container to kill;
-PruneContainers and RemoveSandboxes (``containergc``); CreateSandbox; StartContainer/BackedOff
-for init containers (spec order); then for app containers (spec order).
+PruneContainers and RemoveSandboxes (``containergc``); CreateSandbox; StartContainer for
+ephemeral containers never started (``ephemeralplan``); StartContainer/BackedOff for init
+containers (spec order); then for app containers (spec order).
 """
 
 from __future__ import annotations
@@ -22,49 +23,44 @@ from kubelite.agent.actions import (
     BackedOff,
     CreateSandbox,
     KillPod,
-    KillReason,
     PodPlan,
     StartContainer,
     StartFailure,
     StopContainer,
 )
 from kubelite.agent.appplan import compute_app_actions
-from kubelite.agent.backoff import BackoffState, check, crash_key, go_duration
+from kubelite.agent.backoff import BackoffState, check, crash_key
+from kubelite.agent.ephemeral import container_order, find_container
+from kubelite.agent.ephemeralplan import ephemeral_starts
+from kubelite.agent.gotext import go_duration
 from kubelite.agent.initplan import compute_init_actions
 from kubelite.agent.observed import ObservedPod
+from kubelite.agent.predicates import exited_zero, sandbox_needed
 from kubelite.agent.probestate import ProbeResults
-from kubelite.agent.termination import deletion_grace, kill_pod_stops, stop_container
-from kubelite.model.pod import ContainerKind, ContainerSpec, PodSpec, RestartPolicy
+from kubelite.agent.termination import deletion_grace, kill_pod_stops
+from kubelite.model.pod import (
+    TERMINAL_PHASES,
+    ContainerKind,
+    ContainerSpec,
+    PodSpec,
+    RestartPolicy,
+)
 from kubelite.runtime.interface import ContainerState, ContainerStatus
 
-TERMINAL_PHASES = ("Succeeded", "Failed")
 _ALIVE = (ContainerState.RUNNING, ContainerState.UNKNOWN)
-
-
-def sandbox_needed(observed: ObservedPod, *, require_ip: bool = False) -> bool:
-    """SYNC-3 step 1: none, the newest not ready, more than one ready, or no IP.
-
-    ``require_ip`` is for runtimes with a pod network; today's loopback-only sandboxes have no
-    IP and must not be recreated for it.
-    """
-    newest = observed.newest_sandbox
-    if newest is None or not newest.ready:
-        return True
-    if sum(1 for s in observed.sandboxes if s.ready) > 1:
-        return True
-    return require_ip and newest.ip is None
 
 
 def _running_pairs(
     pod: PodSpec, observed: ObservedPod
 ) -> tuple[tuple[ContainerSpec, ContainerStatus], ...]:
-    """Every running (or unknown) instance that the spec still names, init list first."""
+    """Every running (or unknown) instance that the spec still names: init list first, then
+    app containers, then ephemeral ones."""
     pairs = []
     for status in observed.containers:
-        spec = pod.container(status.name)
+        spec = find_container(pod, status.name)
         if spec is not None and status.state in _ALIVE:
             pairs.append((spec, status))
-    order = {c.name: i for i, c in enumerate(pod.all_containers)}
+    order = container_order(pod)
     return tuple(sorted(pairs, key=lambda p: order[p[0].name]))
 
 
@@ -93,14 +89,6 @@ def _kill_pod(
     return KillPod(why=why, stops=stops, sandbox_ids=ordered)
 
 
-def termination_plan(
-    pod: PodSpec, observed: ObservedPod, grace: int | None = None
-) -> tuple[StopContainer, ...]:
-    """SC-11 / TERM-2: every running container's stop, with whom it waits for; the same stops
-    a KillPod carries. ``grace`` overrides each container's (deletion, eviction: TERM-1)."""
-    return kill_pod_stops(pod, _running_pairs(pod, observed), grace)
-
-
 @dataclass(slots=True)
 class _Draft:
     """The decisions of SYNC-3 before back-off checks turn starts into actions."""
@@ -115,11 +103,6 @@ class _Draft:
     initialized: bool = False
 
 
-def _succeeded(observed: ObservedPod, spec: ContainerSpec) -> bool:
-    newest = observed.newest(spec.name)
-    return newest is not None and newest.state is ContainerState.EXITED and newest.exit_code == 0
-
-
 def _new_sandbox(pod: PodSpec, observed: ObservedPod) -> _Draft:
     """INIT-9: a new sandbox is needed; decide whether to make one and what then runs."""
     newest = observed.newest_sandbox
@@ -128,7 +111,7 @@ def _new_sandbox(pod: PodSpec, observed: ObservedPod) -> _Draft:
         return _Draft(kill_pod="sandbox lost and restartPolicy is Never")
     on_failure = pod.restart_policy is RestartPolicy.ON_FAILURE
     to_start = tuple(
-        i for i, c in enumerate(pod.containers) if not (on_failure and _succeeded(observed, c))
+        i for i, c in enumerate(pod.containers) if not (on_failure and exited_zero(observed, c))
     )
     exists = (ContainerState.CREATED, ContainerState.RUNNING, ContainerState.EXITED)
     any_app = any(
@@ -227,10 +210,14 @@ ERROR_PERIOD = 10.0  # … and after a sync that ended in an error (back-off cou
 JITTER = 0.5  # periods stretch by up to half
 
 
-def resync_interval(plan: PodPlan, *, failed: bool, jitter: float) -> float:
-    """SYNC-1 / BO-6: when to sync again with no other trigger; ``jitter`` is in [0, 1)."""
-    base = ERROR_PERIOD if failed or plan.resync_after is not None else SYNC_PERIOD
-    return base * (1.0 + JITTER * jitter)
+def resync_interval(*, failed: bool, jitter: float, wake_by: float | None = None) -> float:
+    """SYNC-1 / BO-6: how long until the pod syncs again with no other trigger: 60-90 s after a
+    clean sync, 10-15 s after one that failed or held a start back, ``jitter`` in [0, 1)
+    choosing where in the range (the kubelet's ``wait.Jitter``, so pods started together do
+    not sync together). ``wake_by``, when sooner, is a moment the pod must be looked at: a
+    back-off that runs out (``PodPlan.resync_after``) or the active deadline (PH-4)."""
+    period = (ERROR_PERIOD if failed else SYNC_PERIOD) * (1.0 + JITTER * jitter)
+    return period if wake_by is None else min(period, max(wake_by, 0.0))
 
 
 def backoff_message(pod: PodSpec, spec: ContainerSpec, delay: float) -> str:
@@ -305,6 +292,8 @@ def plan_pod(
     actions.extend(_removal(pod, observed, draft, starts.actions))  # SYNC-4 (b)
     if draft.sandbox is not None:
         actions.append(draft.sandbox)  # SYNC-4 (c)
+    elif draft.kill_pod is None:
+        actions.extend(ephemeral_starts(pod, observed))  # before init and app containers
     return PodPlan(
         actions=tuple(actions) + tuple(starts.actions),
         backoff=starts.backoff,
@@ -312,15 +301,3 @@ def plan_pod(
         resync_after=starts.resync,
         start_failures=starts.failures,
     )
-
-
-def post_start_failed(
-    pod: PodSpec, spec: ContainerSpec, status: ContainerStatus, detail: str
-) -> tuple[StopContainer, StartFailure, tuple[eventtext.Event, ...]]:
-    """HK-3: after a failed postStart: the kill to carry out, the waiting reason to record
-    (``PostStartHookError`` with the detailed handler message), and the Warning event."""
-    stop = stop_container(
-        pod, spec, status, KillReason.POST_START, eventtext.POST_START_KILL_MESSAGE
-    )
-    failure = StartFailure(reason="PostStartHookError", message=detail)
-    return stop, failure, (eventtext.failed_post_start(spec),)

@@ -19,22 +19,22 @@ from kubelite.agent.containerstatus import (
     LOST_ON_TERMINATION,
     ContainerFacts,
     app_container_statuses,
+    ephemeral_container_statuses,
     init_container_statuses,
     lost,
     message_limit,
 )
+from kubelite.agent.eventtext import DEADLINE_MESSAGE, DEADLINE_REASON
 from kubelite.agent.observed import ObservedPod
 from kubelite.agent.phase import (
-    DEADLINE_MESSAGE,
-    DEADLINE_REASON,
     TERMINAL,
     compute_phase,
     deadline_exceeded,
     sticky_phase,
 )
-from kubelite.agent.planning import sandbox_needed
+from kubelite.agent.predicates import sandbox_needed
 from kubelite.agent.probestate import ProbeResults
-from kubelite.model.pod import PodSpec, RestartPolicy, format_time, parse_time
+from kubelite.model.pod import PodSpec, format_time, parse_time
 from kubelite.model.resources import qos_class
 
 
@@ -61,7 +61,21 @@ class StatusFacts:
     reason: str = ""  # a pod-level failure such as Evicted (PH-5): forces Failed
     message: str = ""
     static: bool = False
-    require_ip: bool = False  # see planning.sandbox_needed
+    require_ip: bool = False  # see predicates.sandbox_needed
+
+
+def with_api_conditions(
+    previous: Mapping[str, Any], api_status: Mapping[str, Any]
+) -> dict[str, Any]:
+    """CO-1 / CO-5: ``previous`` (the status the agent last worked out) with the conditions it
+    does not own (readiness gates, DisruptionTarget …) taken from the API object as it is
+    now, as the kubelet copies them from the pod it was given: another writer may have set
+    them since."""
+    own = [c for c in previous.get("conditions") or () if c.get("type") in co.KUBELET_OWNED]
+    foreign = [
+        c for c in api_status.get("conditions") or () if c.get("type") not in co.KUBELET_OWNED
+    ]
+    return {**previous, "conditions": foreign + own}
 
 
 def _start_time(previous: Mapping[str, Any], now: float) -> float:
@@ -75,7 +89,9 @@ def _finalize(statuses: list[dict[str, Any]]) -> None:
     for st in statuses:
         if "running" in st["state"]:
             st["state"] = lost(LOST_ON_TERMINATION)
-            st["ready"] = st["started"] = False
+            st["ready"] = False
+            if "started" in st:  # ephemeral containers have none
+                st["started"] = False
 
 
 def _phase(
@@ -138,7 +154,7 @@ def pod_status(
     cfacts = ContainerFacts(
         previous={
             str(s.get("name")): s
-            for key in ("initContainerStatuses", "containerStatuses")
+            for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
             for s in previous.get(key) or ()
         },
         start_failures=facts.start_failures,
@@ -148,9 +164,11 @@ def pod_status(
     )
     inits = init_container_statuses(pod, observed, probes, cfacts)
     apps = app_container_statuses(pod, observed, probes, cfacts)
+    ephemeral = ephemeral_container_statuses(pod, observed, probes, cfacts)
     if facts.terminal:
         _finalize(inits)
         _finalize(apps)
+        _finalize(ephemeral)
     start = _start_time(previous, now)
     phase, reason, message = _phase(pod, inits, apps, facts, start, now)
     status: dict[str, Any] = {
@@ -162,6 +180,8 @@ def pod_status(
     }
     if pod.init_containers:
         status["initContainerStatuses"] = inits
+    if ephemeral:
+        status["ephemeralContainerStatuses"] = ephemeral
     if reason:
         status["reason"] = reason
     if message:
@@ -184,29 +204,3 @@ def _addresses(
     if ip:
         status["podIP"] = ip
         status["podIPs"] = [{"ip": ip}]
-
-
-def _terminated_names(statuses: Any) -> dict[str, Mapping[str, Any]]:
-    return {str(s.get("name")): s for s in statuses or () if "terminated" in s.get("state", {})}
-
-
-def illegal_transition(pod: PodSpec, old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
-    """SC-14: under Never/OnFailure a terminated container may not leave that state (OnFailure
-    lets a failed one restart); sidecars are exempt. Returns the refusal text, or None."""
-    if pod.restart_policy is RestartPolicy.ALWAYS:
-        return None
-    on_failure = pod.restart_policy is RestartPolicy.ON_FAILURE
-    sidecars = {c.name for c in pod.sidecars}
-    for key in ("containerStatuses", "initContainerStatuses"):
-        before = _terminated_names(old.get(key))
-        for st in new.get(key) or ():
-            name = str(st.get("name"))
-            was = before.get(name)
-            if was is None or name in sidecars or "terminated" in st.get("state", {}):
-                continue
-            if on_failure and was["state"]["terminated"].get("exitCode", 0) != 0:
-                continue
-            return (
-                f"terminated container {name} attempted illegal transition to non-terminated state"
-            )
-    return None

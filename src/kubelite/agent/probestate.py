@@ -139,6 +139,20 @@ def needs_immediate_readiness(worker: ProbeWorker, *, started: bool, running: bo
     )
 
 
+def due_on_start(worker: ProbeWorker, before: frozenset[str], after: frozenset[str]) -> bool:
+    """PR-5: liveness and readiness run only for an instance the status reports started;
+    the status write that first does so (``before`` -> ``after``, sets of started instance
+    IDs) gives them their first tick at once, as a new instance gives the startup probe."""
+    cid = worker.container_id
+    return (
+        worker.probe.type is not ProbeType.STARTUP
+        and cid is not None
+        and cid in after
+        and cid not in before
+        and not worker.stopped
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
     worker: ProbeWorker

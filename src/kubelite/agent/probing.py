@@ -4,6 +4,11 @@ The decisions (skip or probe, thresholds, what a result means) are ``probestate`
 the mechanism (exec, HTTP, TCP, gRPC) is handed in. This module only keeps time and state:
 it runs a tick, records the raw result, posts the events, and pokes the pod worker when a
 committed result changes (SYNC-1).
+
+Whether a container has started is read from the status the pod worker last wrote
+(``published``), as the kubelet's workers read it from its status manager (PR-5): a startup
+probe's success first reaches the API as ``started: true, ready: false``, and only then may
+the readiness probe run (at once) and make the container ready in a second write.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from kubelite.agent.probestate import ProbeResults, ProbeWorker, RawResult, Tick
 from kubelite.agent.timers import wait_event
 from kubelite.clock import Clock
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeSpec, ProbeType, RestartPolicy
-from kubelite.runtime.interface import ContainerStatus
+from kubelite.runtime.interface import ContainerState, ContainerStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class PodProbes:
         self._kicks: dict[Key, asyncio.Event] = {}
         self._pod: PodSpec | None = None
         self._observed = ObservedPod()
+        self._started: frozenset[str] = frozenset()  # instance IDs the last status started
 
     def results(self) -> ProbeResults:
         return ProbeResults.from_workers(self._workers)
@@ -75,6 +81,17 @@ class PodProbes:
                     )
         self._kick_readiness()
 
+    def published(self, started: frozenset[str]) -> None:
+        """The pod worker worked out a status reporting the instances ``started`` as started
+        (``containerstatus.started_instances``). An instance that just became started has its
+        liveness and readiness workers run at once (PR-5)."""
+        before, self._started = self._started, started
+        for key, worker in self._workers.items():
+            if probestate.due_on_start(worker, before, started):
+                self._kick(key)
+        if self._pod is not None:
+            self._kick_readiness()
+
     def _kick(self, key: Key) -> None:
         kick = self._kicks.get(key)
         if kick is not None:
@@ -83,15 +100,14 @@ class PodProbes:
     def _kick_readiness(self) -> None:
         """PR-5: a started, running container with no readiness result is probed at once."""
         assert self._pod is not None
-        probes = self.results()
         for (name, ptype), worker in self._workers.items():
             if ptype is not ProbeType.READINESS or worker.container_id is None:
                 continue
-            spec, status = self._pod.container(name), self._observed.newest(name)
-            if spec is None or status is None:
+            status = self._observed.newest(name)
+            if status is None:
                 continue
-            started = probestate.is_started(spec, status, probes)
-            running = status.state.value == "running"
+            started = status.id in self._started
+            running = status.state is ContainerState.RUNNING
             if probestate.needs_immediate_readiness(worker, started=started, running=running):
                 self._kick((name, ptype))
 
@@ -111,7 +127,7 @@ class PodProbes:
         status = self._observed.newest(key[0])
         if spec is None:
             return False
-        started = status is not None and probestate.is_started(spec, status, self.results())
+        started = status is not None and status.id in self._started  # PR-5: as published
         will_restart = spec.is_sidecar or pod.restart_policy is not RestartPolicy.NEVER
         decision = probestate.tick_decision(
             worker, status, started=started, will_restart=will_restart, now=self._clock.now()

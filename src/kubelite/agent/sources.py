@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kubelite.agent.eventtext import Event
+from kubelite.model.objects import Obj
 
-Pod = dict[str, Any]
+Pod = Obj
 
 
 class UpdateKind(enum.Enum):
@@ -50,11 +51,58 @@ class PodSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceAccountToken:
+    """A token from the TokenRequest API, as the agent keeps it."""
+
+    token: str
+    expires: float  # status.expirationTimestamp, seconds since the epoch
+    lifetime: int  # the expirationSeconds asked for
+
+
 class ObjectLookup(Protocol):
-    """ConfigMaps and Secrets that env, envFrom and volumes refer to."""
+    """ConfigMaps and Secrets that env, envFrom and volumes refer to, the Services whose
+    variables containers get, and the tokens of serviceAccountToken volume sources."""
 
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None: ...
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def services(self, namespace: str) -> list[dict[str, Any]]:
+        """The Services of ``namespace`` and of ``default`` (the kubelet's service lister)."""
+        ...
+
+    async def request_token(
+        self,
+        namespace: str,
+        service_account: str,
+        *,
+        audiences: tuple[str, ...],
+        expiration_seconds: int,
+        pod_name: str,
+        pod_uid: str,
+    ) -> ServiceAccountToken:
+        """A token of ``service_account`` bound to the pod (the kubelet's TokenRequest);
+        ``audiences`` empty means the API server's. A token still good is given again (the
+        kubelet's token manager). Raises ``envvars.ConfigError`` (``failed to fetch token:
+        ...``) when none can be had."""
+        ...
+
+
+@runtime_checkable
+class ClaimLookup(Protocol):
+    """PersistentVolumeClaims and the PersistentVolumes they are bound to, for a pod's
+    ``persistentVolumeClaim`` volumes (optional: a source without an API has neither)."""
+
+    async def get_claim(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The claim, or None if there is none (an API error raises ``ClaimFetchError``)."""
+        ...
+
+    async def get_volume(self, name: str) -> dict[str, Any] | None:
+        """The volume, or None if there is none (an API error raises ``ClaimFetchError``)."""
+        ...
+
+
+class ClaimFetchError(Exception):
+    """A claim or volume could not be read from the API (the text says why)."""
 
 
 class StatusWriter(Protocol):
@@ -71,6 +119,15 @@ class StatusWriter(Protocol):
 class EventSink(Protocol):
     async def emit(self, pod: Pod, event: Event) -> None:
         """Post one kubelet event about the pod (EV-*); repeats are counted by the sink."""
+        ...
+
+
+@runtime_checkable
+class NodeEventSink(Protocol):
+    """A client that can also post events about the Node itself (optional)."""
+
+    async def emit_node(self, event: Event) -> None:
+        """Post one kubelet event whose involved object is this node."""
         ...
 
 

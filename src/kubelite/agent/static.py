@@ -1,7 +1,8 @@
 """Static pods: the agent's control plane when there is no API server (``kubelite run``).
 
 Pods come from manifest files that the caller has already parsed, defaulted and validated;
-ConfigMaps and Secrets from the same files are served to env and volumes. Status and events
+ConfigMaps and Secrets from the same files are served to env and volumes, and the caller's
+Services (if any) to the service variables. Status and events
 are handed to observer callbacks (the live view) instead of an API. Deleting a pod works as
 the API server does it: set deletionTimestamp and the grace period, let the agent stop it, then
 the agent's ``finish_deletion`` removes it.
@@ -19,12 +20,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from kubelite.agent.envvars import ConfigError
 from kubelite.agent.eventtext import Event
-from kubelite.agent.sources import Pod, PodUpdate, UpdateKind, synced
+from kubelite.agent.sources import Pod, PodUpdate, ServiceAccountToken, UpdateKind, synced
 from kubelite.clock import Clock, rfc3339
 
 StatusObserver = Callable[[Pod], None]
 EventObserver = Callable[[Pod, Event], None]
+ServiceLister = Callable[[str], list[dict[str, Any]]]
 
 
 class StaticPods:
@@ -35,8 +38,10 @@ class StaticPods:
         node_name: str,
         on_status: StatusObserver | None = None,
         on_event: EventObserver | None = None,
+        services: ServiceLister | None = None,
     ) -> None:
         self._clock = clock
+        self._services = services
         self._node = node_name
         self._pods: dict[str, Pod] = {}
         self._configmaps: dict[tuple[str, str], dict[str, Any]] = {}
@@ -124,8 +129,27 @@ class StaticPods:
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self._configmaps.get((namespace, name))
 
+    async def services(self, namespace: str) -> list[dict[str, Any]]:
+        return self._services(namespace) if self._services is not None else []
+
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self._secrets.get((namespace, name))
+
+    async def request_token(
+        self,
+        namespace: str,
+        service_account: str,
+        *,
+        audiences: tuple[str, ...],
+        expiration_seconds: int,
+        pod_name: str,
+        pod_uid: str,
+    ) -> ServiceAccountToken:
+        """Static pods never get tokens: there is no API server to issue them."""
+        raise ConfigError(
+            f'failed to fetch token: no API server to request a token of service account "'
+            f'{namespace}/{service_account}" from (static pod)'
+        )
 
     async def write_status(self, pod: Pod, status: dict[str, Any]) -> None:
         stored = self._pods.get(pod["metadata"]["uid"])

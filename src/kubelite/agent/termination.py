@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kubelite.agent import eventtext
-from kubelite.agent.actions import KillReason, StopContainer
+from kubelite.agent.actions import KillReason, StartFailure, StopContainer
+from kubelite.agent.eventtext import Event
 from kubelite.model.pod import ContainerSpec, PodSpec, ProbeType
 from kubelite.runtime.interface import ContainerStatus
 
@@ -126,3 +127,15 @@ def wait_budget(grace: int, pre_stop_seconds: float) -> float:
 def stop_timeout(grace: int, pre_stop_seconds: float = 0.0, wait_seconds: float = 0.0) -> int:
     """TERM-2 steps 2-4 / SC-11.4: grace minus whole seconds spent, at least 2 s."""
     return max(grace - int(pre_stop_seconds) - int(wait_seconds), MIN_STOP_TIMEOUT)
+
+
+def post_start_failed(
+    pod: PodSpec, spec: ContainerSpec, status: ContainerStatus, detail: str
+) -> tuple[StopContainer, StartFailure, tuple[Event, ...]]:
+    """HK-3: after a failed postStart: the kill to carry out, the waiting reason to record
+    (``PostStartHookError`` with the detailed handler message), and the Warning event."""
+    stop = stop_container(
+        pod, spec, status, KillReason.POST_START, eventtext.POST_START_KILL_MESSAGE
+    )
+    failure = StartFailure(reason="PostStartHookError", message=detail)
+    return stop, failure, (eventtext.failed_post_start(spec),)

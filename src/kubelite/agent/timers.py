@@ -13,20 +13,14 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from kubelite.clock import Clock
+from kubelite.model.race import race
 
 
 async def wait_event(clock: Clock, event: asyncio.Event, seconds: float) -> bool:
     """Wait until ``event`` is set or ``seconds`` pass on ``clock``; True if the event came."""
     if event.is_set():
         return True
-    waiter = asyncio.ensure_future(event.wait())
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    try:
-        await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (waiter, sleeper):
-            task.cancel()
-        await asyncio.gather(waiter, sleeper, return_exceptions=True)
+    await race(event.wait(), clock.sleep(seconds))
     return event.is_set()
 
 

@@ -16,7 +16,7 @@ from kubelite.api import managedfields as mf
 from kubelite.api.errors import ApiError, bad_request
 from kubelite.api.patching import strategic_merge
 from kubelite.api.paths import Target
-from kubelite.registry.resource import Obj
+from kubelite.model.objects import Obj
 from kubelite.registry.service import Registry
 from kubelite.store.interface import NotFound
 
@@ -91,7 +91,7 @@ async def server_side_apply(
     if conflicts and not force:
         raise _conflict(t.kind.plural, t.name, conflicts, api_version)
     body = applied if status_only else {k: v for k, v in applied.items() if k != "status"}
-    merged = strategic_merge(current, copy.deepcopy(body))
+    merged = strategic_merge(current, copy.deepcopy(body), t.kind.kind)
     others = set().union(*(p for m, p in managers.items() if m != manager)) if managers else set()
     for path in sorted(managers.get(manager, set()) - mine - others, key=len, reverse=True):
         mf.remove_path(merged, path)
@@ -100,7 +100,9 @@ async def server_side_apply(
     managers[manager] = mine
     keep = current["metadata"].get("managedFields") or []
     merged["metadata"]["managedFields"] = mf.entries(managers, api_version, now, keep)
-    merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+    # A resourceVersion in the applied configuration is a precondition (a stale one is a 409).
+    requested = md.get("resourceVersion")
+    merged["metadata"]["resourceVersion"] = requested or current["metadata"]["resourceVersion"]
     updated = await registry.update(
         t.kind, t.namespace, t.name, merged, subresource=t.subresource, dry_run=dry_run
     )

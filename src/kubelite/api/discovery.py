@@ -4,6 +4,11 @@ Both forms are served: the legacy ``APIVersions``/``APIGroupList``/``APIResource
 the aggregated ``APIGroupDiscoveryList`` when the Accept header asks for it (kubectl 1.32
 does; client-go decides by the response Content-Type, so that must match exactly). The Python
 DynamicClient uses the legacy form.
+
+Besides the stored kinds of the catalog, the ``metrics.k8s.io/v1beta1`` group that kubelite
+serves itself (``metrics_api``) is listed last, as an aggregated API (metrics-server's) is.
+Each kind's names, scope, verbs, short names and categories are the ones a 1.32 cluster
+lists, which is what ``kubectl api-resources`` and ``kubectl get all`` read.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelite import __version__
+from kubelite.api import metrics_api
 from kubelite.api.errors import not_found_path
 from kubelite.api.respond import json_response
 from kubelite.registry import catalog
@@ -73,15 +79,22 @@ def _legacy_resource(k: Kind) -> list[dict[str, Any]]:
     return [main, *subs]
 
 
+def served_groups() -> dict[str, list[str]]:
+    """Every non-core group and its versions: the catalog's, then the metrics API."""
+    return {**catalog.groups(), metrics_api.GROUP: [metrics_api.VERSION]}
+
+
 def resource_list(group: str, version: str) -> dict[str, Any]:
     gv = f"{group}/{version}" if group else version
+    if group == metrics_api.GROUP:
+        resources = metrics_api.legacy_resources()
+    else:
+        resources = [r for k in _kinds(group) if k.version == version for r in _legacy_resource(k)]
     return {
         "kind": "APIResourceList",
         "apiVersion": "v1",
         "groupVersion": gv,
-        "resources": [
-            r for k in _kinds(group) if k.version == version for r in _legacy_resource(k)
-        ],
+        "resources": resources,
     }
 
 
@@ -113,6 +126,8 @@ def _aggregated_group(group: str) -> dict[str, Any]:
     versions: dict[str, list[dict[str, Any]]] = {}
     for k in _kinds(group):
         versions.setdefault(k.version, []).append(_aggregated_resource(k))
+    if group == metrics_api.GROUP:
+        versions[metrics_api.VERSION] = metrics_api.aggregated_resources()
     md: dict[str, Any] = {"creationTimestamp": None}
     if group:
         md["name"] = group
@@ -156,18 +171,18 @@ async def api_root(request: web.Request) -> web.Response:
 async def apis_root(request: web.Request) -> web.Response:
     ct = _aggregated_type(request.headers.get("Accept", ""))
     if ct:
-        return _aggregated([_aggregated_group(g) for g in catalog.groups()], ct)
+        return _aggregated([_aggregated_group(g) for g in served_groups()], ct)
     return json_response(
         {
             "kind": "APIGroupList",
             "apiVersion": "v1",
-            "groups": [_group(g) for g in catalog.groups()],
+            "groups": [_group(g) for g in served_groups()],
         }
     )
 
 
 def _group(group: str) -> dict[str, Any]:
-    versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in catalog.groups()[group]]
+    versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in served_groups()[group]]
     return {"name": group, "versions": versions, "preferredVersion": versions[0]}
 
 
@@ -177,13 +192,13 @@ async def core_v1(request: web.Request) -> web.Response:
 
 async def group_info(request: web.Request) -> web.Response:
     group = request.match_info["group"]
-    if group not in catalog.groups():
+    if group not in served_groups():
         raise not_found_path()
     return json_response({"kind": "APIGroup", "apiVersion": "v1", **_group(group)})
 
 
 async def group_version(request: web.Request) -> web.Response:
     group, ver = request.match_info["group"], request.match_info["version"]
-    if ver not in catalog.groups().get(group, []):
+    if ver not in served_groups().get(group, []):
         raise not_found_path()
     return json_response(resource_list(group, ver))

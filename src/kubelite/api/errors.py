@@ -1,6 +1,6 @@
 """The one place that turns errors into Kubernetes ``Status`` bodies and HTTP codes.
 
-Store errors (NotFound, AlreadyExists, Conflict, Compacted), registry errors (Invalid,
+Store errors (NotFound, AlreadyExists, Conflict, Compacted, Unavailable), registry errors (Invalid,
 BadRequest, …) and the API layer's own ``ApiError`` all end here, with the API server's wording,
 because kubectl prints ``message`` (or, for 422, ``details.causes``) verbatim.
 """
@@ -11,6 +11,8 @@ from typing import Any
 
 from kubelite.registry import errors as reg
 from kubelite.store import interface as st
+
+RETRY_AFTER_SECONDS = 2  # what the API server tells clients when its storage is out of reach
 
 
 class ApiError(Exception):
@@ -38,6 +40,8 @@ def status_body(
         "reason": reason,
         "code": code,
     }
+    if not reason:  # StatusReasonUnknown, which the API server leaves out
+        del body["reason"]
     if details:
         body["details"] = details
     return body
@@ -81,6 +85,13 @@ def to_status(exc: BaseException) -> tuple[int, dict[str, Any]]:
                 "been modified; please apply your changes to the latest version and try again"
             )
             return 409, status_body(409, "Conflict", msg, _ref(exc.resource, exc.name))
+        case st.Unavailable():  # the API server's ServerTimeout: clients retry after 2 s
+            message = (
+                f"The {exc.operation} operation against {exc.resource} could not be "
+                "completed at this time, please try again."
+            )
+            later = {"kind": exc.resource, "retryAfterSeconds": RETRY_AFTER_SECONDS}
+            return 500, status_body(500, "ServerTimeout", message, later)
         case st.Compacted():
             return 410, status_body(410, "Expired", str(exc))
         case reg.NotFoundError():
@@ -90,16 +101,28 @@ def to_status(exc: BaseException) -> tuple[int, dict[str, Any]]:
             causes = [
                 {"reason": c.type, "message": c.message, "field": c.field} for c in exc.causes
             ]
-            details = {"name": exc.name, "kind": exc.kind, "causes": causes}
+            details: dict[str, Any] = {"name": exc.name, "kind": exc.kind, "causes": causes}
+            if exc.group:
+                details["group"] = exc.group
             return 422, status_body(422, "Invalid", exc.text(), details)
         case reg.BadRequest():
             return 400, status_body(400, "BadRequest", str(exc))
         case reg.Forbidden():
-            return 403, status_body(403, "Forbidden", str(exc), _ref(exc.resource, exc.name))
+            forbidden = _ref(exc.resource, exc.name)
+            if exc.causes:
+                forbidden["causes"] = exc.causes
+            return 403, status_body(403, "Forbidden", str(exc), forbidden)
         case reg.OperationConflict():
             return 409, status_body(409, "Conflict", str(exc), _ref(exc.resource, exc.name))
         case reg.MethodNotAllowed():
             return 405, status_body(405, "MethodNotAllowed", str(exc))
+        case reg.Expired():
+            body = status_body(410, "Expired", str(exc))
+            if exc.continue_token:
+                body["metadata"] = {"continue": exc.continue_token}
+            return 410, body
+        case RecursionError():  # a nesting the decoders let through: a bug, but not a 500
+            return 400, status_body(400, "BadRequest", "exceeded max depth")
     return 500, status_body(500, "InternalError", "an internal error occurred")
 
 

@@ -10,6 +10,7 @@ introduced count, so earlier leftovers never block an update.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from aiohttp import web
@@ -76,6 +77,10 @@ def check(request: web.Request, kind: Kind, obj: dict[str, Any], baseline: Any =
 
 
 def add_warning_headers(request: web.Request, resp: web.StreamResponse) -> None:
-    for text in request.get(WARNINGS, []):
+    """One ``Warning`` header per distinct warning (a retried patch warns once). A text with a
+    control character (an unknown field named so) is dropped, as the API server drops it."""
+    for text in dict.fromkeys(request.get(WARNINGS, [])):
+        if any(unicodedata.category(c) == "Cc" for c in text):
+            continue
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         resp.headers.add("Warning", f'299 - "{escaped}"')

@@ -7,6 +7,7 @@ result as JSON or as a Table. Errors are raised, never rendered here: the middle
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -21,13 +22,27 @@ from kubelite.api.bodies import (
     read_patch,
 )
 from kubelite.api.context import ApiContext
-from kubelite.api.errors import bad_request, method_not_allowed, not_found_path, success_body
+from kubelite.api.errors import (
+    ApiError,
+    bad_request,
+    method_not_allowed,
+    not_found_path,
+    success_body,
+)
+from kubelite.api.nesting import value_depth_error
 from kubelite.api.patching import json_patch, merge_patch, strategic_merge
 from kubelite.api.paths import Target
-from kubelite.api.respond import json_response
-from kubelite.registry.resource import Kind, Obj
+from kubelite.api.respond import dumps, json_response
+from kubelite.model.fielderrors import invalid, not_supported
+from kubelite.model.objects import Obj
+from kubelite.registry.errors import Invalid
+from kubelite.registry.resource import Kind
 from kubelite.registry.service import DeleteOptions
-from kubelite.store.interface import NotFound
+from kubelite.store.interface import Conflict, NotFound
+
+MAX_JSON_PATCH_OPS = 10_000  # the API server's maxJSONPatchOperations
+MAX_PATCH_ATTEMPTS = 32  # a patch re-applied after this many lost races answers the 409
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
 
 
 def _render(
@@ -60,26 +75,38 @@ async def get(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamRes
 
 
 async def list_(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
-    sel = params.selection(request.query, t.kind)
+    q = request.query
+    sel = params.selection(q, t.kind)
     ns = None if t.all_namespaces else t.namespace
-    items, rev = await ctx.registry.list(t.kind, ns, sel)
+    page = await ctx.registry.list_page(
+        t.kind,
+        ns,
+        sel,
+        limit=max(0, params.integer(q, "limit") or 0),
+        continue_token=q.get("continue", ""),
+        resource_version=q.get("resourceVersion", ""),
+    )
+    md: dict[str, Any] = {"resourceVersion": str(page.revision)}
+    if page.continue_token:
+        md["continue"] = page.continue_token
+    if page.remaining is not None:
+        md["remainingItemCount"] = page.remaining
     if tables.wants_table(request.headers.get("Accept", "")):
         body = tables.table(
             t.kind,
-            items,
+            page.parsed(),
             ctx.clock.now(),
-            resource_version=str(rev),
-            include=params.include_object(request.query),
+            resource_version=str(page.revision),
+            include=params.include_object(q),
+            list_meta=md,
         )
         return json_response(body, 200, tables.TABLE_CONTENT_TYPE)
-    return json_response(
-        {
-            "kind": f"{t.kind.kind}List",
-            "apiVersion": t.kind.api_version,
-            "metadata": {"resourceVersion": str(rev)},
-            "items": items,
-        }
-    )
+    # The objects go out as the store keeps them, without being parsed and encoded again.
+    head = f'{{"kind":"{t.kind.kind}List","apiVersion":"{t.kind.api_version}","metadata":'
+    text = head + dumps(md) + ',"items":[' + ",".join(page.texts) + "]}"
+    resp = web.Response(status=200, text=text)
+    resp.headers["Content-Type"] = "application/json"
+    return resp
 
 
 # -- POST --------------------------------------------------------------------------------------
@@ -88,7 +115,7 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
         raise method_not_allowed("POST", t.kind.plural)
     if t.all_namespaces:
         raise method_not_allowed("POST", t.kind.plural)
-    obj = await read_object(request)
+    obj = await read_object(request, t.kind.kind)
     typecheck.check(t.kind, obj)
     fieldvalidation.check(request, t.kind, obj)
     created = await ctx.registry.create(
@@ -100,9 +127,10 @@ async def create(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
 # -- PUT ---------------------------------------------------------------------------------------
 async def update(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
     _name_required(t)
-    obj = await read_object(request)
+    obj = await read_object(request, t.kind.kind)
     typecheck.check(t.kind, obj)
     fieldvalidation.check(request, t.kind, obj)
+    md = obj.get("metadata")
     updated = await ctx.registry.update(
         t.kind,
         t.namespace,
@@ -110,12 +138,13 @@ async def update(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
         obj,
         subresource=t.subresource,
         dry_run=params.dry_run(request.query),
+        expected_uid=str(md.get("uid") or "") or None if isinstance(md, dict) else None,
     )
     return _render(ctx, request, t.kind, updated)
 
 
 # -- PATCH -------------------------------------------------------------------------------------
-def patched(current: Obj, patch_type: str, patch: Any) -> Obj:
+def patched(current: Obj, patch_type: str, patch: Any, kind: str = "") -> Obj:
     if patch_type == JSON_PATCH:
         out = json_patch(current, patch)
     elif patch_type == MERGE_PATCH:
@@ -123,7 +152,7 @@ def patched(current: Obj, patch_type: str, patch: Any) -> Obj:
     else:
         if not isinstance(patch, dict):
             raise bad_request("the patch must be an object")
-        out = strategic_merge(current, patch)
+        out = strategic_merge(current, patch, kind)
     if not isinstance(out, dict):
         raise bad_request("the patch did not produce an object")
     return out
@@ -149,19 +178,52 @@ async def patch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamR
             dry_run=dry,
         )
         return _render(ctx, request, t.kind, result, 201 if created else 200)
-    current = await ctx.registry.get(t.kind, t.namespace, t.name)
-    new = patched(current, patch_type, body)
+    if patch_type == JSON_PATCH and isinstance(body, list) and len(body) > MAX_JSON_PATCH_OPS:
+        raise ApiError(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: The allowed maximum operations in a JSON patch is "
+            f"{MAX_JSON_PATCH_OPS}, got {len(body)}",
+        )
+    for attempt in range(1, MAX_PATCH_ATTEMPTS + 1):
+        current = await ctx.registry.get(t.kind, t.namespace, t.name)
+        new = _patched_object(request, t, current, patch_type, body)
+        read_version = current["metadata"]["resourceVersion"]
+        try:
+            updated = await ctx.registry.update(
+                t.kind, t.namespace, t.name, new, subresource=t.subresource, dry_run=dry
+            )
+        except Conflict:
+            # Applied to a version someone has since replaced: apply it again to the new one,
+            # as the API server's update loop does; a version the patch names stays a 409.
+            if new["metadata"].get("resourceVersion") != read_version or (
+                attempt == MAX_PATCH_ATTEMPTS
+            ):
+                raise
+            continue
+        return _render(ctx, request, t.kind, updated)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _patched_object(
+    request: web.Request, t: Target, current: Obj, patch_type: str, body: Any
+) -> Obj:
+    """``current`` with the patch applied and checked as a decoded body would be; its
+    ``resourceVersion`` is the patch's own if it sets one, else the one it was applied to."""
+    new = patched(current, patch_type, body, t.kind.kind)
+    too_deep = value_depth_error(new)
+    if too_deep is not None:  # a JSON patch can nest a value inside another
+        text = json.dumps(new, separators=(",", ":"))
+        detail = f"couldn't get version/kind; json parse error: {too_deep}"
+        raise Invalid("", "", [invalid("patch", text, detail)])
     typecheck.check(t.kind, new)
     fieldvalidation.check(request, t.kind, new, baseline=current)
-    new.setdefault("metadata", {})
-    if not isinstance(new["metadata"], dict):
+    md = new.setdefault("metadata", {})
+    if not isinstance(md, dict):
         raise bad_request("metadata must be an object")
-    if not new["metadata"].get("resourceVersion"):
-        new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-    updated = await ctx.registry.update(
-        t.kind, t.namespace, t.name, new, subresource=t.subresource, dry_run=dry
-    )
-    return _render(ctx, request, t.kind, updated)
+    if not md.get("resourceVersion"):
+        md["resourceVersion"] = current["metadata"]["resourceVersion"]
+    return new
 
 
 # -- DELETE ------------------------------------------------------------------------------------
@@ -176,11 +238,16 @@ async def delete_options(request: web.Request) -> tuple[DeleteOptions, bool]:
         raise bad_request("preconditions must be an object")
     if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
         raise bad_request("gracePeriodSeconds must be an integer")
+    propagation = body.get("propagationPolicy", q.get("propagationPolicy"))
+    if propagation is not None and propagation not in PROPAGATION_POLICIES:
+        supported = [*PROPAGATION_POLICIES, "nil"]
+        cause = not_supported("propagationPolicy", propagation, supported)
+        raise Invalid("DeleteOptions", "", [cause], group="meta.k8s.io")
     opts = DeleteOptions(
         grace_period=grace,
         uid=pre.get("uid") or None,
         resource_version=pre.get("resourceVersion") or None,
-        propagation=str(body.get("propagationPolicy") or q.get("propagationPolicy") or "") or None,
+        propagation=propagation,
     )
     return opts, params.dry_run(q) or body.get("dryRun") == ["All"]
 

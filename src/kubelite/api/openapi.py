@@ -24,6 +24,7 @@ from kubelite.api.openapi_schemas import schemas_for
 from kubelite.api.respond import json_response
 from kubelite.registry import catalog, pod_schema
 from kubelite.registry.resource import Kind
+from kubelite.registry.schemas.operations import RESOURCES, api_v1_paths
 
 
 def _gv_path(group: str, version: str) -> str:
@@ -138,14 +139,35 @@ def _versions() -> list[tuple[str, str]]:
     return out
 
 
+def _more_core_resources() -> tuple[tuple[str, str, bool, tuple[str, ...]], ...]:
+    """core/v1 kinds the catalog serves beyond the schema module's own list (Services,
+    Endpoints), in the form ``api_v1_paths`` takes."""
+    listed = {plural for plural, *_ in RESOURCES}
+    return tuple(
+        (
+            k.plural,
+            k.kind,
+            k.namespaced,
+            tuple(s.name for s in k.subresources if s.name == "status"),
+        )
+        for k in catalog.ALL_KINDS
+        if not k.group and k.plural not in listed
+    )
+
+
 @cache
 def _core_document() -> bytes:
     """api/v1 comes from the registry's schema module (full core/v1 schemas)."""
-    return json.dumps(pod_schema.openapi_v3_document("api/v1"), separators=(",", ":")).encode()
+    doc = pod_schema.openapi_v3_document("api/v1")
+    extra = _more_core_resources()
+    if extra:
+        doc["paths"].update(api_v1_paths(extra))
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 async def root(request: web.Request) -> web.Response:
-    paths = dict(pod_schema.openapi_v3_root()["paths"])
+    core = hashlib.sha512(_core_document()).hexdigest()[:64].upper()
+    paths: dict[str, Any] = {"api/v1": {"serverRelativeURL": f"/openapi/v3/api/v1?hash={core}"}}
     for group, version in _versions():
         if not group:
             continue

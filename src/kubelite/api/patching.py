@@ -178,8 +178,17 @@ MERGE_KEYS: dict[str, str] = {
     "podIPs": "ip",
     "hostIPs": "ip",
 }
+# Kinds whose list of that name merges otherwise: a Service's ports merge by port number;
+# Endpoints' and EndpointSlices' lists are atomic (None: replaced whole).
+KIND_MERGE_KEYS: dict[str, dict[str, str | None]] = {
+    "Service": {"ports": "port"},
+    "EndpointSlice": {"ports": None, "endpoints": None, "conditions": None},
+    "Endpoints": {"ports": None, "addresses": None},
+}
 # Lists of scalars merged as sets.
 MERGE_SCALARS = {"finalizers", "podCIDRs"}
+
+Keys = dict[str, str | None]
 
 _DIRECTIVE = "$patch"
 _ORDER = "$setElementOrder/"
@@ -187,14 +196,16 @@ _DELETE_PRIM = "$deleteFromPrimitiveList/"
 _RETAIN = "$retainKeys"
 
 
-def strategic_merge(original: Any, patch: Any) -> Any:
+def strategic_merge(original: Any, patch: Any, kind: str = "") -> Any:
+    """Apply a strategic merge patch to an object of ``kind`` (its lists' merge keys)."""
     if not isinstance(patch, dict):
         raise PatchError("a strategic merge patch must be an object")
     base = original if isinstance(original, dict) else {}
-    return _merge_map(copy.deepcopy(base), patch)
+    keys: Keys = {**MERGE_KEYS, **KIND_MERGE_KEYS.get(kind, {})}
+    return _merge_map(copy.deepcopy(base), patch, keys)
 
 
-def _merge_map(orig: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def _merge_map(orig: dict[str, Any], patch: dict[str, Any], keys: Keys) -> dict[str, Any]:
     directive = patch.get(_DIRECTIVE)
     if directive == "replace":
         replaced: dict[str, Any] = _strip({k: v for k, v in patch.items() if k != _DIRECTIVE})
@@ -217,23 +228,23 @@ def _merge_map(orig: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
             orig.pop(key, None)
         elif isinstance(value, dict):
             cur = orig.get(key)
-            orig[key] = _merge_map(cur if isinstance(cur, dict) else {}, value)
+            orig[key] = _merge_map(cur if isinstance(cur, dict) else {}, value, keys)
         elif isinstance(value, list):
-            orig[key] = _merge_list(key, orig.get(key), value)
+            orig[key] = _merge_list(key, orig.get(key), value, keys)
         else:
             orig[key] = copy.deepcopy(value)
     for field, order in orders.items():
         if isinstance(orig.get(field), list):
-            orig[field] = _reorder(field, orig[field], order)
+            orig[field] = _reorder(field, orig[field], order, keys)
     if isinstance(retain, list):
         keep = set(retain)
         orig = {k: v for k, v in orig.items() if k in keep}
     return orig
 
 
-def _merge_list(field: str, orig: Any, patch: list[Any]) -> list[Any]:
+def _merge_list(field: str, orig: Any, patch: list[Any], keys: Keys) -> list[Any]:
     current = list(orig) if isinstance(orig, list) else []
-    key = MERGE_KEYS.get(field)
+    key = keys.get(field)
     if any(isinstance(p, dict) and p.get(_DIRECTIVE) == "replace" for p in patch):
         return [_strip(p) for p in patch if not (isinstance(p, dict) and _DIRECTIVE in p)]
     if field in MERGE_SCALARS and all(not isinstance(p, dict) for p in patch):
@@ -256,12 +267,12 @@ def _merge_list(field: str, orig: Any, patch: list[Any]) -> list[Any]:
         if idx is None:
             current.append(_strip(item))
         else:
-            current[idx] = _merge_map(current[idx], item)
+            current[idx] = _merge_map(current[idx], item, keys)
     return current
 
 
-def _reorder(field: str, items: list[Any], order: list[Any]) -> list[Any]:
-    key = MERGE_KEYS.get(field)
+def _reorder(field: str, items: list[Any], order: list[Any], keys: Keys) -> list[Any]:
+    key = keys.get(field)
 
     def ident(v: Any) -> Any:
         return v.get(key) if key and isinstance(v, dict) else v

@@ -24,4 +24,8 @@ def json_response(
 
 def error_response(exc: BaseException) -> web.Response:
     code, body = to_status(exc)
-    return json_response(body, status=code)
+    resp = json_response(body, status=code)
+    retry = (body.get("details") or {}).get("retryAfterSeconds")
+    if retry:  # clients (client-go, kubectl) wait this long and try again
+        resp.headers["Retry-After"] = str(retry)
+    return resp

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.registry.resource import Kind, Obj
+from kubelite.model.objects import Obj
+from kubelite.registry.resource import Kind
 
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
@@ -56,8 +57,10 @@ def table(
     resource_version: str = "",
     include: str = "Metadata",
     headers: bool = True,
+    list_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    md: dict[str, Any] = {}
+    """``list_meta`` is a list's metadata (its continue token and remaining count)."""
+    md: dict[str, Any] = dict(list_meta or {})
     if resource_version:
         md["resourceVersion"] = resource_version
     return {

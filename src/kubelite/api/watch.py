@@ -20,10 +20,11 @@ from aiohttp import web
 
 from kubelite.api import params, tables
 from kubelite.api.context import ApiContext
-from kubelite.api.errors import bad_request, to_status
+from kubelite.api.errors import ApiError, to_status
 from kubelite.api.paths import Target
 from kubelite.api.respond import dumps
-from kubelite.registry.resource import Obj
+from kubelite.model.objects import Obj
+from kubelite.registry.service import parse_resource_version
 from kubelite.store.interface import Compacted
 
 BOOKMARK_EVERY = 60.0
@@ -38,7 +39,11 @@ class _Writer:
         self.table, self.include = table, include
         self.first = True
 
-    async def send(self, type_: str, obj: Obj) -> None:
+    async def send(self, type_: str, obj: Obj, text: str | None = None) -> None:
+        """``text`` is ``obj`` as JSON when the store has it, sent as it is."""
+        if text is not None and not self.table:
+            await self.resp.write(f'{{"type":"{type_}","object":{text}}}\n'.encode())
+            return
         body: Any = obj
         if self.table and type_ in ("ADDED", "MODIFIED", "DELETED"):
             body = tables.table(
@@ -54,12 +59,15 @@ class _Writer:
 
 
 def _since(raw: str | None) -> int | None:
+    """The revision to watch from; None: from the current state. A resourceVersion that is not
+    an unsigned integer gets what the API server's watch cache answers: its parse error as a
+    500 with no reason (the cache returns it without making it a Status)."""
     if raw in (None, "", "0"):
         return None
     try:
-        return int(raw)
+        return parse_resource_version(raw)
     except ValueError as exc:
-        raise bad_request(f"invalid resourceVersion: {raw!r}") from exc
+        raise ApiError(500, "", str(exc)) from None
 
 
 async def watch(ctx: ApiContext, request: web.Request, t: Target) -> web.StreamResponse:
@@ -106,6 +114,8 @@ async def _follow(
             pending: asyncio.Task[Any] | None = None
             try:
                 while True:
+                    # One task per event, kept across idle checks: not a race with a timer
+                    # (``model.race``), because cancelling ``anext`` would end the stream.
                     if pending is None:
                         pending = asyncio.ensure_future(anext(iterator))
                     done, _ = await asyncio.wait({pending}, timeout=IDLE_CHECK)
@@ -119,7 +129,7 @@ async def _follow(
                         continue
                     ev = pending.result()
                     pending = None
-                    await writer.send(ev.type, ev.object)
+                    await writer.send(ev.type, ev.object, ev.text)
             finally:
                 if pending is not None and not pending.done():
                     pending.cancel()

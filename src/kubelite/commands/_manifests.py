@@ -18,7 +18,7 @@ from kubelite.registry.pod_schema import unknown_fields
 from kubelite.registry.pod_validation import validate_pod
 from kubelite.registry.secrets import SECRETS
 
-SUPPORTED_KINDS = ("Pod", "ConfigMap", "Secret")
+SUPPORTED_KINDS = ("Pod", "ConfigMap", "Secret", "Service")
 
 
 class ManifestError(KubeliteError):
@@ -69,7 +69,7 @@ def _checked(path: str, raw: Any) -> dict[str, Any]:
     kind = doc["kind"]
     if kind not in SUPPORTED_KINDS or doc["apiVersion"] != "v1":
         raise ManifestError(
-            f"error: {path}: kubelite run handles v1 Pod, ConfigMap and Secret, "
+            f"error: {path}: kubelite run handles v1 Pod, ConfigMap, Secret and Service, "
             f"not {doc['apiVersion']} {kind}"
         )
     unknown = unknown_fields(kind, doc)
@@ -85,6 +85,8 @@ def _checked(path: str, raw: Any) -> dict[str, Any]:
     if kind == "Pod":
         doc = default_pod(doc)
         errors = validate_pod(doc, include_metadata=True)
+    elif kind == "Service":  # defaulted, allocated and validated when the network is up
+        errors = validate_object_meta(meta, namespaced=True)
     else:
         registry_kind = SECRETS if kind == "Secret" else CONFIGMAPS
         registry_kind.prepare_create(doc)  # a Secret's stringData folds into data

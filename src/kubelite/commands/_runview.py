@@ -3,6 +3,12 @@ one timestamped line per transition, and the containers' logs prefixed by their 
 
 It only observes: it is fed pod status updates and events by the static source, and follows
 log files by the paths the agent lays out (SYNC-7).
+
+Log lines appear in the order the containers ran. A follower starts only when a status update
+carries its container's ID, and one update may carry a finished init container and the app
+that started after it; so each pod's followers form a chain: a regular init container runs
+alone (INIT-1), and nothing started after it prints before its log has been read to the end.
+Native sidecars and app containers run side by side, and their lines interleave as written.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from kubelite.agent.containerconfig import log_path
 from kubelite.agent.eventtext import Event
 from kubelite.clock import Clock
 from kubelite.model.podprint import pod_row
+from kubelite.runtime.logs import log_path
 
 LogFollow = Callable[[Path, asyncio.Event], AsyncIterator[str]]
 
@@ -41,6 +47,8 @@ class RunView:
         self._show_logs = show_logs
         self._last: dict[str, tuple[str, str, str]] = {}
         self._followers: dict[tuple[str, str, str], asyncio.Event] = {}
+        # per pod UID: the follower of the latest regular init container instance
+        self._barrier: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._header = False
         self._width = 24
@@ -85,28 +93,38 @@ class RunView:
 
     def _follow_new_instances(self, pod: dict[str, Any]) -> None:
         status = pod.get("status") or {}
-        all_statuses = [
-            *(status.get("initContainerStatuses") or []),
-            *(status.get("containerStatuses") or []),
-        ]
-        for cs in all_statuses:
-            cid = cs.get("containerID")
-            if not cid:
-                continue
-            key = (pod["metadata"]["uid"], cs["name"], cid)
-            running = "running" in (cs.get("state") or {})
-            if key not in self._followers:
-                stop = asyncio.Event()
-                self._followers[key] = stop
-                path = log_path(self._logs_dir, pod, cs["name"], int(cs.get("restartCount", 0)))
-                prefix = f"[{pod['metadata']['name']}/{cs['name']}] "
-                task = asyncio.get_running_loop().create_task(self._print_log(path, stop, prefix))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            if not running:
-                self._followers[key].set()
+        spec = pod.get("spec") or {}
+        inits_spec = spec.get("initContainers") or []
+        sequential = {  # regular init containers: each runs alone, to completion (INIT-1)
+            c["name"] for c in inits_spec if c.get("restartPolicy") != "Always"
+        }
+        uid = pod["metadata"]["uid"]
+        inits = [(cs, cs["name"] in sequential) for cs in status.get("initContainerStatuses") or []]
+        apps = [(cs, False) for cs in status.get("containerStatuses") or []]
+        for cs, alone in inits + apps:  # the order they ran in
+            for cid, attempt, running in _instances(cs):
+                key = (uid, cs["name"], cid)
+                if key not in self._followers:
+                    stop = asyncio.Event()
+                    self._followers[key] = stop
+                    path = log_path(self._logs_dir, pod, cs["name"], attempt)
+                    prefix = f"[{pod['metadata']['name']}/{cs['name']}] "
+                    after = self._barrier.get(uid)
+                    task = asyncio.get_running_loop().create_task(
+                        self._print_log(path, stop, prefix, after)
+                    )
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                    if alone:
+                        self._barrier[uid] = task
+                if not running:
+                    self._followers[key].set()
 
-    async def _print_log(self, path: Path, stop: asyncio.Event, prefix: str) -> None:
+    async def _print_log(
+        self, path: Path, stop: asyncio.Event, prefix: str, after: asyncio.Task[None] | None
+    ) -> None:
+        if after is not None:  # an earlier init container's lines come first, all of them
+            await asyncio.wait({after})
         async for text in self._follow(path, stop):
             self._line(prefix + text)
 
@@ -118,3 +136,17 @@ class RunView:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _instances(cs: dict[str, Any]) -> list[tuple[str, int, bool]]:
+    """(container ID, restart count, running) of the instances a container status names: the
+    previous one (``lastState``) first, then the current one. A quick restart may replace an
+    instance before any status showed it as current; its lines are printed all the same."""
+    out = []
+    count = int(cs.get("restartCount", 0))
+    last = (cs.get("lastState") or {}).get("terminated") or {}
+    if last.get("containerID") and count > 0:
+        out.append((str(last["containerID"]), count - 1, False))
+    if cs.get("containerID"):
+        out.append((str(cs["containerID"]), count, "running" in (cs.get("state") or {})))
+    return out

@@ -4,7 +4,9 @@ for a kubelet's runtime — without going through the API or the agent.
 * ``ps [--pod-uid U]``: sandboxes and containers with their states;
 * ``kill-pod UID``: kill every container of a pod and tear its sandbox down, as a reboot
   would (its logs and emptyDir volumes stay, as on a real node);
-* ``rm-exited UID``: delete the runtime's records of a pod's exited containers.
+* ``rm-exited UID``: delete the runtime's records of a pod's exited containers;
+* ``reset``: stop and remove every pod of the node, then its pod network (bridge, routes,
+  CNI state), as ``kubeadm reset`` does: for a node whose kubelite will not come back.
 
 The last two exist for failure drills: stop the agent, disturb the pod, start the agent and
 watch it recover (the acceptance suite's node hooks use them).
@@ -29,6 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     kill.add_argument("pod_uid")
     rm = sub.add_parser("rm-exited", help="remove a pod's exited container records")
     rm.add_argument("pod_uid")
+    sub.add_parser("reset", help="remove every pod sandbox and the node's pod network")
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,9 +54,10 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
                     if c.sandbox_id == s.id:
                         code = f" exit={c.exit_code}" if c.exit_code is not None else ""
                         print(f"  {c.id[:13]} {c.name} #{c.attempt} {c.state.value}{code}")
-        elif args.action == "kill-pod":
-            # As the acceptance suite's reboot: every process and namespace gone, and the
-            # records with them; restart counts go on from the log folders (SYNC-7).
+        elif args.action in ("kill-pod", "reset"):
+            # kill-pod: as the acceptance suite's reboot: every process and namespace gone,
+            # and the records with them; restart counts go on from the log folders (SYNC-7).
+            # reset: the same for every pod; closing the node then removes its network.
             for s in sandboxes:
                 await rt.stop_sandbox(s.id)
                 await rt.remove_sandbox(s.id)

@@ -30,7 +30,7 @@ class ImageConfig:
 
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
-    id: str  # "sha256:<config digest>", what the kubelet shows as imageID's digest part
+    id: str  # "sha256:<config digest>": the image ID (`kubelite image ls`, crictl's IMAGE ID)
     repo_tags: tuple[str, ...]  # normalised, e.g. "docker.io/library/busybox:1.36"
     repo_digests: tuple[str, ...]  # e.g. "docker.io/library/busybox@sha256:…"
     size: int  # bytes of the compressed layers, as the Pulled event reports
@@ -117,7 +117,11 @@ class RootfsProvider(Protocol):
         ...
 
     def image_id(self, image_ref: str) -> str:
-        """``sha256:…`` of a stored image (raises ImageNotPresent)."""
+        """What a container of the stored image ``image_ref`` reports as its image (the API's
+        ``imageID``, CS-7): the repo digest as containerd gives it,
+        ``docker.io/library/busybox@sha256:<the registry's digest>``, for the repository the
+        reference names, also when the image came through a mirror (raises
+        ImageNotPresent)."""
         ...
 
 

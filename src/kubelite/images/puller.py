@@ -6,6 +6,12 @@ the store's shared ``blobs/`` (``--dest-shared-blob-dir``), so a blob already pr
 never fetched again. This module builds the command lines (pure), runs skopeo, turns its
 output into progress reports and its failures into typed errors.
 
+Before copying by tag, the tag is resolved to the digest the registry gives for it (``skopeo
+inspect --raw``; for a multi-platform image that is the index's digest) and the copy asks for
+exactly that digest: the store keeps it as the image's repo digest, which is what containerd
+reports as a container's ``imageID`` (CS-7), and a tag moved between the two requests cannot
+mix two images.
+
 skopeo is run hermetically: ``--insecure-policy`` (kubelite does no signature policy), its
 own empty ``registries.conf`` (the host's mirrors and short-name aliases must not apply; our
 mirrors come from kubelite's registry configuration), and credentials only from what the
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import re
@@ -91,6 +98,39 @@ def copy_args(
     return [*args, src, dest]
 
 
+def inspect_args(
+    *,
+    skopeo: str,
+    src: str,
+    tls_verify: bool = True,
+    cert_dir: Path | None = None,
+    auth_file: Path | None = None,
+) -> list[str]:
+    """The skopeo command line that prints the raw manifest ``src`` names. Pure."""
+    args = [skopeo, "--insecure-policy", "inspect", "--raw", "--retry-times", "2"]
+    args.append(f"--tls-verify={'true' if tls_verify else 'false'}")
+    if cert_dir is not None:
+        args += ["--cert-dir", str(cert_dir)]
+    args += ["--authfile", str(auth_file)] if auth_file is not None else ["--no-creds"]
+    return [*args, src]
+
+
+def manifest_digest(raw: bytes) -> str:
+    """A registry's digest of a manifest or index: sha256 of its exact bytes."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def inspect_failure(stderr: str, src: str) -> CopyFailure:
+    """A failed ``inspect`` of ``src``, worded as the copy of it would have failed (the
+    message users see after ``Failed to pull image``): the same cause either way."""
+    failure = parse_failure(stderr)
+    prefix = f'Error parsing image name "{src}": '
+    if failure.message.startswith(prefix):
+        message = f"initializing source {src}: " + failure.message.removeprefix(prefix)
+        return CopyFailure(message=message, not_found=failure.not_found)
+    return failure
+
+
 def parse_failure(stderr: str) -> CopyFailure:
     """The useful sentence of skopeo's error output."""
     m = _FATAL_MSG.search(stderr)
@@ -125,8 +165,12 @@ class Skopeo:
         *,
         auth: RegistryAuth | None,
         progress: Callable[[PullProgress], None] | None = None,
-    ) -> None:
-        """Copy ``ref`` from ``source`` into the OCI layout ``layout`` (tag "image")."""
+    ) -> str:
+        """Copy ``ref`` from ``source`` into the OCI layout ``layout`` (tag "image").
+
+        Returns the registry's digest of what ``ref`` names (a tag is resolved first and the
+        copy is made of that digest): for a multi-platform image the index's digest, of
+        which the layout holds this machine's platform manifest."""
         work = layout.with_name(layout.name + ".cfg")
         work.mkdir(parents=True, exist_ok=True)
         auth_file = cert_dir = None
@@ -142,19 +186,52 @@ class Skopeo:
             if source.tls.cert_file and source.tls.key_file:
                 shutil.copyfile(source.tls.cert_file, cert_dir / "client.cert")
                 shutil.copyfile(source.tls.key_file, cert_dir / "client.key")
-        args = copy_args(
-            skopeo=self.binary,
-            src=source_url(source, ref),
-            dest=f"oci:{layout}:image",
-            shared_blobs=self.blobs,
-            tls_verify=not (source.plain_http or source.tls.insecure_skip_verify),
-            cert_dir=cert_dir,
-            auth_file=auth_file,
-        )
+        tls_verify = not (source.plain_http or source.tls.insecure_skip_verify)
         try:
+            target = ref.digest
+            if not target:
+                src = source_url(source, ref)
+                raw = await self._output(
+                    inspect_args(
+                        skopeo=self.binary, src=src, tls_verify=tls_verify,
+                        cert_dir=cert_dir, auth_file=auth_file,
+                    ), src,
+                )  # fmt: skip
+                target = manifest_digest(raw)
+            args = copy_args(
+                skopeo=self.binary,
+                src=source_url(source, ref.with_digest(target)),
+                dest=f"oci:{layout}:image",
+                shared_blobs=self.blobs,
+                tls_verify=tls_verify,
+                cert_dir=cert_dir,
+                auth_file=auth_file,
+            )
             await self._run(args, layout, progress)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        return target
+
+    async def _output(self, args: list[str], src: str) -> bytes:
+        """Run a skopeo command about ``src`` that prints its answer; its stdout."""
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._env(),
+        )
+        try:
+            stdout, stderr = await proc.communicate()
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            raise
+        if proc.returncode != 0:
+            failure = inspect_failure(stderr.decode(errors="replace"), src)
+            raise (ImageNotFound if failure.not_found else ImagePullFailed)(failure.message)
+        return stdout
 
     async def copy_archive(self, src: str, layout: Path, tag: str) -> None:
         """Copy from a ``docker-archive:``/``oci-archive:`` source into ``layout``."""

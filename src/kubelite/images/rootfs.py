@@ -43,7 +43,7 @@ class OverlayRootfs:
         return self._image(image_ref).config
 
     def image_id(self, image_ref: str) -> str:
-        return self._image(image_ref).config_digest
+        return self.store.repo_digest(image_ref)
 
     async def mount_rootfs(self, image_ref: str, container_dir: Path) -> Path:
         img = self._image(image_ref)

@@ -174,25 +174,29 @@ class Images:
     ) -> ImageInfo:
         async with self._pulling():
             self.store.ensure()
-            digest = await self._fetch(ref, auth, progress)
+            digest, target = await self._fetch(ref, auth, progress)
             await self._unpack_all(digest)
-            self.store.tag([str(ref)], digest)
+            # The name asked for, and the repository at the registry's digest of it: the
+            # image's repo digest (CS-7), kept as containerd keeps it.
+            self.store.tag(sorted({str(ref), str(ref.with_digest(target))}), digest)
             return self.store.info(digest)
 
     async def _fetch(
         self, ref: Reference, auth: Sequence[RegistryAuth], progress: ProgressFn | None
-    ) -> str:
-        """Copy the manifest, config and missing layers; return the manifest digest."""
+    ) -> tuple[str, str]:
+        """Copy the manifest, config and missing layers; return the digest of the manifest
+        stored and the registry's digest of ``ref`` (the index's, for a multi-platform
+        image)."""
         failures: list[ImageError] = []
         for source in self.registries.sources_for(ref):
             creds: list[RegistryAuth | None] = [*auth, source.auth] if auth else [source.auth]
             for cred in creds:
                 layout = Path(tempfile.mkdtemp(dir=self.store.tmp, prefix="pull-"))
                 try:
-                    await self.skopeo.copy_from_registry(
+                    target = await self.skopeo.copy_from_registry(
                         source, ref, layout, auth=cred, progress=progress
                     )
-                    return _layout_manifest(layout)
+                    return _layout_manifest(layout), target
                 except ImageError as e:
                     failures.append(e)
                 finally:

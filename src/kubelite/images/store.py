@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubelite.images.interface import ImageConfig, ImageInfo, InvalidImageName, digest_path
+from kubelite.images.interface import (
+    ImageConfig,
+    ImageInfo,
+    ImageNotPresent,
+    InvalidImageName,
+    digest_path,
+)
 from kubelite.images.reference import parse_reference
 from kubelite.images.unpack import unpack_layer
 
@@ -61,6 +67,16 @@ def image_config_from(doc: Mapping[str, Any]) -> ImageConfig:
         stop_signal=c.get("StopSignal") or "",
         labels=dict(c.get("Labels") or {}),
     )
+
+
+def repo_digests(names: list[str], manifest_digest: str) -> tuple[str, ...]:
+    """An image's ``repository@digest`` names: the digested names it was stored under (the
+    registry's digest of each pull), and ``repository@<manifest digest>`` for a repository
+    it has only tags of (an image loaded from an archive). Pure."""
+    digested = sorted({n for n in names if "@" in n})
+    covered = {n.split("@", 1)[0] for n in digested}
+    tagged = sorted({n.rsplit(":", 1)[0] for n in names if "@" not in n} - covered)
+    return (*digested, *(f"{r}@{manifest_digest}" for r in tagged))
 
 
 class ImageStore:
@@ -113,15 +129,35 @@ class ImageStore:
     def info(self, manifest_digest: str) -> ImageInfo:
         img = self.image(manifest_digest)
         names = sorted(n for n, d in self.refs().items() if d == manifest_digest)
-        tags = tuple(n for n in names if "@" not in n)
-        repos = sorted({n.split("@")[0] if "@" in n else n.rsplit(":", 1)[0] for n in names})
         return ImageInfo(
             id=img.config_digest,
-            repo_tags=tags,
-            repo_digests=tuple(f"{r}@{manifest_digest}" for r in repos),
+            repo_tags=tuple(n for n in names if "@" not in n),
+            repo_digests=repo_digests(names, manifest_digest),
             size=img.size,
             config=img.config,
         )
+
+    def repo_digest(self, ref: str) -> str:
+        """CS-7: the digested reference containerd reports as the image of a container made
+        from ``ref`` (its ``imageID``): ``<repository>@<digest>`` for the repository the
+        reference names, the digest being the registry's for what was pulled (an index's for
+        a multi-platform image). An image ID finds the first of the image's repo digests;
+        an image with no name at all is its ID. Raises ImageNotPresent."""
+        digest = self.resolve(ref)
+        if digest is None:
+            raise ImageNotPresent(f'image "{ref}" is not present in the image store')
+        names = self.names_of(digest)
+        found = repo_digests(names, digest)
+        try:
+            parsed = parse_reference(ref)
+        except InvalidImageName:
+            parsed = None
+        if parsed is None or str(parsed) not in names:  # resolved as an image ID
+            return found[0] if found else self.image(digest).config_digest
+        if parsed.digest:
+            return str(parsed)
+        mine = [d for d in found if d.split("@", 1)[0] == parsed.name]
+        return mine[0] if mine else f"{parsed.name}@{digest}"
 
     # -- names -----------------------------------------------------------------------
 

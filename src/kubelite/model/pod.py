@@ -14,10 +14,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelite.clock import parse_rfc3339, rfc3339
-
-JSON = Mapping[str, Any]
+from kubelite.model.objects import JSON
 
 DEFAULT_TGPS = 30  # VAL-8
+
+
+class Phase(enum.StrEnum):
+    """``status.phase`` of a Pod (PH-1). Members compare equal to the strings users see, so
+    ``pod["status"].get("phase") in TERMINAL_PHASES`` works on raw objects too."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    UNKNOWN = "Unknown"
+
+
+# Phases a pod never leaves (PH-2): its containers are done and will not run again.
+TERMINAL_PHASES: tuple[Phase, ...] = (Phase.SUCCEEDED, Phase.FAILED)
+
+
+def pod_full_name(name: str, namespace: str, uid: str) -> str:
+    """``<pod>_<ns>(<uid>)``, the kubelet's way of naming a pod in messages (BO-5)."""
+    return f"{name}_{namespace}({uid})"
 
 
 class ContainerKind(enum.Enum):
@@ -186,8 +205,8 @@ class PodSpec:
 
     @property
     def full_name(self) -> str:
-        """``<pod>_<ns>(<uid>)``, the kubelet's way of naming a pod in messages (BO-5)."""
-        return f"{self.name}_{self.namespace}({self.uid})"
+        """``<pod>_<ns>(<uid>)`` (``pod_full_name``)."""
+        return pod_full_name(self.name, self.namespace, self.uid)
 
     @property
     def being_deleted(self) -> bool:

@@ -6,13 +6,13 @@ PURE: a Pod dict as stored and the current time in, strings out. The API's Table
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.clock import parse_rfc3339
+from kubelite.model.objects import JSON
+from kubelite.model.pod import TERMINAL_PHASES
 
-JSON = Mapping[str, Any]
 NONE = "<none>"
 
 
@@ -169,7 +169,7 @@ def pod_row(pod: JSON, now: float) -> PodRow:
     if meta.get("deletionTimestamp"):  # step 6
         if status.get("reason") == "NodeLost":
             reason = "Unknown"
-        elif phase not in ("Succeeded", "Failed"):
+        elif phase not in TERMINAL_PHASES:
             reason = "Terminating"
 
     restarts = str(tally.restarts)

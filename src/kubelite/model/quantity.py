@@ -26,6 +26,14 @@ _DECIMAL = {
 _RE = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$")
 
 
+# Bounds that keep arithmetic on hostile quantities cheap: ``1e99999999999`` would otherwise be
+# a number with a hundred billion digits. Anything past them is far beyond every capacity, so
+# comparisons keep their meaning; the API server's own decimal type holds such values as scaled
+# decimals instead.
+MAX_EXPONENT = 10_000
+MAX_DIGITS = 1_000
+
+
 class QuantityError(ValueError):
     """Not a quantity. The message is the one the API server gives."""
 
@@ -39,6 +47,11 @@ def parse_quantity(value: str | int | float) -> Fraction:
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
+        if math.isinf(value) or math.isnan(value):
+            raise QuantityError(
+                "quantities must match the regular expression "
+                "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+            )
         return Fraction(str(value))
     m = _RE.match(value.strip()) if isinstance(value, str) else None
     if not m:
@@ -47,9 +60,11 @@ def parse_quantity(value: str | int | float) -> Fraction:
             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         )
     sign, number, exponent, suffix = m.groups()
+    if len(number) > MAX_DIGITS:
+        raise QuantityError("unable to parse numeric part of quantity")
     n = Fraction(number)
     if exponent:
-        n *= Fraction(10) ** int(exponent[1:])
+        n *= Fraction(10) ** max(-MAX_EXPONENT, min(MAX_EXPONENT, int(exponent[1:])))
     elif suffix in _BINARY:
         n *= _BINARY[suffix]
     else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.model.fielderrors import FieldError, forbidden, invalid
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
+from kubelite.model import gobase64
+from kubelite.model.fielderrors import FieldError, forbidden, invalid, too_long
+from kubelite.model.objects import Obj
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, age_of
 
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 KEY_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"  # noqa: E501
@@ -19,13 +21,39 @@ def data_key_errors(data: Any, path: str) -> list[FieldError]:
     return [invalid(path, k, KEY_MSG) for k in data if not k or not set(str(k)) <= _KEY_CHARS]
 
 
+MAX_SIZE = 1024 * 1024  # the API server's MaxSecretSize, for ConfigMaps and Secrets alike
+
+
+def decoded_size(data: Any) -> int:
+    """Bytes held by a map of base64 values (undecodable ones count as nothing: they were
+    refused when the body was decoded)."""
+    total = 0
+    for value in (data or {}).values() if isinstance(data, dict) else ():
+        try:
+            total += len(gobase64.decode(str(value)))
+        except gobase64.CorruptInput:
+            continue
+    return total
+
+
+def configmap_size(obj: Obj) -> int:
+    """What counts against ``MAX_SIZE``: the text of ``data`` (UTF-8) and the bytes of
+    ``binaryData``."""
+    data = obj.get("data")
+    text = sum(len(str(v).encode()) for v in data.values()) if isinstance(data, dict) else 0
+    return text + decoded_size(obj.get("binaryData"))
+
+
 class ConfigMapKind(Kind):
     def validate(self, obj: Obj) -> list[FieldError]:
-        return data_key_errors(obj.get("data"), "data") + data_key_errors(
+        errs = data_key_errors(obj.get("data"), "data") + data_key_errors(
             obj.get("binaryData"), "binaryData"
         )
+        if configmap_size(obj) > MAX_SIZE:  # the API server reports it at the root, "[]"
+            errs.append(too_long("[]", "", MAX_SIZE))
+        return errs
 
-    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+    def validate_update(self, new: Obj, old: Obj, subresource: str = "") -> list[FieldError]:
         errs = self.validate(new)
         if old.get("immutable"):
             for f in ("data", "binaryData"):

@@ -24,18 +24,24 @@ class NotFoundError(RegistryError):
 
 
 class Invalid(RegistryError):
-    """A 422: the object breaks a validation rule; ``causes`` carry the field paths."""
+    """A 422: the object breaks a validation rule; ``causes`` carry the field paths. ``group``
+    is the kind's API group (``meta.k8s.io`` for DeleteOptions), named in the message as the
+    API server names a GroupKind."""
 
-    def __init__(self, kind: str, name: str, causes: Sequence[FieldError]) -> None:
+    def __init__(
+        self, kind: str, name: str, causes: Sequence[FieldError], *, group: str = ""
+    ) -> None:
         self.kind = kind
         self.name = name
+        self.group = group
         self.causes = list(dict.fromkeys(causes))
         super().__init__(self.text())
 
     def text(self) -> str:
         parts = [str(c) for c in self.causes]
         body = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
-        return f'{self.kind} "{self.name}" is invalid: {body}'
+        qualified = f"{self.kind}.{self.group}" if self.group else self.kind
+        return f'{qualified} "{self.name}" is invalid: {body}'
 
 
 class BadRequest(RegistryError):
@@ -43,12 +49,16 @@ class BadRequest(RegistryError):
 
 
 class Forbidden(RegistryError):
-    """A 403 that is not about authorization, e.g. creating in a terminating namespace."""
+    """A 403 that is not about authorization, e.g. creating in a terminating namespace.
+    ``causes`` are the Status's ``details.causes`` (``reason``, ``message``, ``field``)."""
 
-    def __init__(self, resource: str, name: str, message: str) -> None:
+    def __init__(
+        self, resource: str, name: str, message: str, causes: Sequence[dict[str, str]] = ()
+    ) -> None:
         super().__init__(message)
         self.resource = resource
         self.name = name
+        self.causes = list(causes)
 
 
 class OperationConflict(RegistryError):
@@ -63,3 +73,12 @@ class OperationConflict(RegistryError):
 
 class MethodNotAllowed(RegistryError):
     """A 405: the verb is not supported on this resource."""
+
+
+class Expired(RegistryError):
+    """A 410: the revision a list (or a continue token) asks for is gone. ``continue_token``,
+    if set, lets the client go on at the current revision, accepting an inconsistent list."""
+
+    def __init__(self, message: str, continue_token: str = "") -> None:
+        super().__init__(message)
+        self.continue_token = continue_token

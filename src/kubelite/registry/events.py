@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from kubelite.clock import parse_rfc3339, rfc3339
+from kubelite.model.objects import Obj
 from kubelite.model.podprint import human_duration
-from kubelite.registry.resource import Column, Kind, Obj
+from kubelite.registry.resource import Column, Kind
 from kubelite.registry.selectors import path_getter
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.model.objects import Obj
 from kubelite.registry.events import EVENTS
-from kubelite.registry.resource import Kind, Obj
+from kubelite.registry.resource import Kind
 from kubelite.registry.selectors import path_getter
 
 # (events.k8s.io/v1 field, core/v1 field)
@@ -74,6 +75,7 @@ EVENTS_V1 = EventV1Kind(
     kind="Event",
     plural="events",
     singular="event",
+    short_names=("ev",),  # as the API server lists events.k8s.io's events too
     description="A report of something that happened to an object (events.k8s.io view).",
     fields={f"regarding.{f}": path_getter("involvedObject", f) for f in _REGARDING}
     | {

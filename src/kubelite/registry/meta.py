@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from kubelite.clock import rfc3339
-from kubelite.model.fielderrors import FieldError, invalid, required, too_long
+from kubelite.model.fielderrors import INVALID, FieldError, invalid, required, too_long
+from kubelite.registry.meta_validation import dns1123_subdomain_errors
 
 _LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -44,24 +46,6 @@ _LABEL_VALUE_MSG = (
 TOTAL_ANNOTATION_BYTES = 256 * 1024
 
 
-def dns1123_label_errors(value: str) -> list[str]:
-    out = []
-    if len(value) > 63:
-        out.append("must be no more than 63 characters")
-    if not _LABEL_RE.match(value):
-        out.append(DNS1123_LABEL_MSG)
-    return out
-
-
-def dns1123_subdomain_errors(value: str) -> list[str]:
-    out = []
-    if len(value) > 253:
-        out.append("must be no more than 253 characters")
-    if not _SUBDOMAIN_RE.match(value):
-        out.append(DNS1123_SUBDOMAIN_MSG)
-    return out
-
-
 def qualified_name_errors(value: str) -> list[str]:
     """A label or annotation key: optional ``prefix/`` (a DNS subdomain) and a name part."""
     prefix, _, name = value.rpartition("/")
@@ -80,13 +64,16 @@ def qualified_name_errors(value: str) -> list[str]:
     return out
 
 
-def validate_name(name: Any, *, label: bool, path: str = "metadata.name") -> list[FieldError]:
+NameCheck = Callable[[str], list[str]]
+
+
+def validate_name(name: Any, *, check: NameCheck, path: str = "metadata.name") -> list[FieldError]:
+    """A name by its kind's own rule (``Kind.name_errors``)."""
     if not name:
         return [required(path, "name or generateName is required")]
     if not isinstance(name, str):
         return [invalid(path, name, "must be a string")]
-    msgs = dns1123_label_errors(name) if label else dns1123_subdomain_errors(name)
-    return [invalid(path, name, m) for m in msgs]
+    return [invalid(path, name, m) for m in check(name)]
 
 
 def validate_labels(labels: Any, path: str = "metadata.labels") -> list[FieldError]:
@@ -125,15 +112,104 @@ def validate_annotations(ann: Any, path: str = "metadata.annotations") -> list[F
     return errs
 
 
-def validate_object_meta(meta: dict[str, Any], *, label_name: bool) -> list[FieldError]:
-    """Name, labels and annotations; ``label_name`` for kinds whose names are DNS labels."""
-    errs = validate_name(meta.get("name"), label=label_name)
+def validate_object_meta(meta: dict[str, Any], *, name_check: NameCheck) -> list[FieldError]:
+    """Name (by the kind's rule), labels, annotations, owner references and finalizers."""
+    errs = validate_name(meta.get("name"), check=name_check)
     errs += validate_labels(meta.get("labels"))
     errs += validate_annotations(meta.get("annotations"))
+    errs += validate_owner_references(meta.get("ownerReferences"))
     fin = meta.get("finalizers")
     if fin is not None and not (isinstance(fin, list) and all(isinstance(f, str) for f in fin)):
         errs.append(invalid("metadata.finalizers", fin, "must be a list of strings"))
+    else:
+        errs += validate_finalizers(fin or [])
     return errs
+
+
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
+
+def validate_finalizers(
+    finalizers: list[str], path: str = "metadata.finalizers"
+) -> list[FieldError]:
+    """Each a qualified name (reported at the list's path, as the API server does), and not
+    both ``orphan`` and ``foregroundDeletion``."""
+    errs = [invalid(path, f, msg) for f in finalizers for msg in qualified_name_errors(f)]
+    if ORPHAN_FINALIZER in finalizers and FOREGROUND_FINALIZER in finalizers:
+        errs.append(
+            invalid(
+                path,
+                finalizers,
+                f"finalizer {ORPHAN_FINALIZER} and {FOREGROUND_FINALIZER} cannot be both set",
+            )
+        )
+    return errs
+
+
+def validate_owner_references(
+    refs: Any, path: str = "metadata.ownerReferences"
+) -> list[FieldError]:
+    """Each names its owner fully (apiVersion, kind, name, uid); at most one is the
+    controller. An Event is never an owner."""
+    if not isinstance(refs, list):
+        return []
+    errs: list[FieldError] = []
+    controller = ""
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, dict):
+            continue
+        at = f"{path}[{i}]"
+        api_version = str(ref.get("apiVersion") or "")
+        if not api_version:
+            errs.append(required(f"{at}.apiVersion", "must not be empty"))
+        elif not _group_version_ok(api_version):
+            errs.append(
+                invalid(f"{at}.apiVersion", api_version, "must be <group>/<version> or <version>")
+            )
+        for field in ("kind", "name", "uid"):
+            if not ref.get(field):
+                errs.append(required(f"{at}.{field}", "must not be empty"))
+        if api_version == "v1" and ref.get("kind") == "Event":
+            detail = "/v1, Kind=Event is disallowed from being an owner"
+            shown = _go_owner_reference(ref)
+            errs.append(FieldError(INVALID, at, f"Invalid value: {shown}: {detail}"))
+        if ref.get("controller") is True:
+            name = f"{ref.get('kind', '')}/{ref.get('name', '')}"
+            if controller:
+                detail = (
+                    'Only one reference can have Controller set to true. Found "true" in '
+                    f"references for {controller} and {name}"
+                )
+                shown = (
+                    "[]v1.OwnerReference{"
+                    + ", ".join(_go_owner_reference(r) for r in refs if isinstance(r, dict))
+                    + "}"
+                )
+                errs.append(FieldError(INVALID, path, f"Invalid value: {shown}: {detail}"))
+            else:
+                controller = name
+    return errs
+
+
+def _group_version_ok(api_version: str) -> bool:
+    """``schema.ParseGroupVersion``: ``<version>`` or ``<group>/<version>``, both non-empty."""
+    parts = api_version.split("/")
+    return len(parts) == 1 or (len(parts) == 2 and bool(parts[1]))
+
+
+def _go_owner_reference(ref: dict[str, Any]) -> str:
+    """How Go prints the OwnerReference value in that message (``%#v``)."""
+
+    def ptr(key: str) -> str:
+        return "(*bool)(nil)" if ref.get(key) is None else f"&{str(ref[key]).lower()}"
+
+    return (
+        f'v1.OwnerReference{{APIVersion:"{ref.get("apiVersion", "")}", '
+        f'Kind:"{ref.get("kind", "")}", Name:"{ref.get("name", "")}", '
+        f'UID:"{ref.get("uid", "")}", Controller:{ptr("controller")}, '
+        f"BlockOwnerDeletion:{ptr('blockOwnerDeletion')}}}"
+    )
 
 
 def generate_name(base: str) -> str:

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelite.errors import KubeliteError
+from kubelite.model.objects import Obj
 from kubelite.registry.errors import Forbidden
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Subresource, age_of
 from kubelite.registry.selectors import path_getter
 from kubelite.registry.serviceaccounts import SERVICEACCOUNTS, default_service_account
+
+if TYPE_CHECKING:
+    from kubelite.registry.service import Registry
 
 FINALIZER = "kubernetes"
 PROTECTED = ("default", "kube-system", "kube-public")
@@ -25,16 +29,23 @@ class NamespaceKind(Kind):
         labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
 
     def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
-        new["spec"] = old.get("spec", {})
+        """The main resource changes neither spec nor status; ``status`` only the status;
+        ``finalize`` only ``spec.finalizers`` (how a namespace stuck Terminating is freed)."""
+        if subresource == "finalize":
+            given = new.get("spec")
+            finalizers = given.get("finalizers") if isinstance(given, dict) else None
+            new["spec"] = {**old.get("spec", {}), "finalizers": list(finalizers or [])}
+        else:
+            new["spec"] = old.get("spec", {})
         if subresource != "status":
             new["status"] = old.get("status", {})
         new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = old["metadata"][
             "name"
         ]
 
-    async def after_create(self, registry: Any, obj: Obj) -> None:
+    async def after_create(self, registry: Registry, created: Obj) -> None:
         """Every namespace starts with a ``default`` ServiceAccount."""
-        name = obj["metadata"]["name"]
+        name = created["metadata"]["name"]
         try:
             await registry.create(SERVICEACCOUNTS, name, default_service_account(name))
         except KubeliteError:  # already there: nothing to do
@@ -77,6 +88,10 @@ NAMESPACES = NamespaceKind(
     short_names=("ns",),
     label_name=True,
     verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    subresources=(
+        Subresource("status", "Namespace", ("get", "patch", "update")),
+        Subresource("finalize", "Namespace", ("update",)),
+    ),
     description="A scope for names; deleting one deletes everything in it.",
     fields={"status.phase": path_getter("status", "phase")},
 )

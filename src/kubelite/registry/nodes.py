@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, Subresource, age_of
+from kubelite.model.objects import Obj
+from kubelite.registry import noderestriction
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Subresource, age_of
 
 
 def _status(node: Obj) -> str:
@@ -32,8 +34,19 @@ def _address(node: Obj, kind: str) -> str:
     return "<none>"
 
 
+if TYPE_CHECKING:
+    from kubelite.registry.service import Registry
+
+
 class NodeKind(Kind):
+    async def admit(self, registry: Registry, obj: Obj) -> None:
+        noderestriction.check_node_create(obj)  # a node registers only itself
+
+    def refuse_delete(self, obj: Obj) -> None:
+        noderestriction.check_node_delete(obj)
+
     def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
+        noderestriction.check_node_update(new, old)  # nor its taints, nor restricted labels
         if subresource == "status":
             new["spec"] = old.get("spec", {})
         else:

@@ -1,15 +1,19 @@
 """Defaulting of v1 Pods, as the API server does it on every decode, plus what its admission
-plugins add at create time (service account name, priority, default tolerations).
+plugins add at create time (priority, default tolerations, and — through ``admit_service_account``
+— the ServiceAccount plugin's name, token volume and image pull secrets).
 
 Everything here is pure: ``default_pod`` takes a Pod dict and returns a defaulted deep copy.
 ``prepare_pod_for_create`` additionally resets ``status`` the way the pod strategy does on create.
+``admit_service_account`` mutates a pod given the ServiceAccount it runs as (the registry's
+``PodKind.admit`` reads that object and picks the volume's random name).
 
-Deliberately left out (notes for the API and agent engineers):
+``spec.serviceAccount`` (deprecated) mirrors ``spec.serviceAccountName`` on every decode, as
+the v1 conversion does; the name defaults to ``default`` only at create, in admission, so mirror
+pods keep none.
 
-* the service-account token volume (``kube-api-access-*`` projected volume and its mounts) that the
-  ServiceAccount admission plugin injects: kubelite has no token issuer, so adding it would only
-  produce mounts that cannot be served;
-* canonical re-spelling of quantities (``0.5`` → ``500m``), which is a serialization concern.
+Deliberately left out: canonical re-spelling of quantities (``0.5`` → ``500m``), which is a
+serialization concern; the ServiceAccount plugin's mountable-secrets enforcement and its
+refusal of mirror pods that reference service accounts or secrets.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubelite.model.pod import Phase
 from kubelite.model.quantity import QuantityError
 from kubelite.model.resources import qos_class
 
@@ -48,18 +53,33 @@ def default_pod(pod: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# What the API server writes on a pod created with scheduling gates: the scheduler will not
+# look at it until every gate is gone (kubectl's STATUS shows SchedulingGated).
+SCHEDULING_GATED_CONDITION = {
+    "type": "PodScheduled",
+    "status": "False",
+    "lastProbeTime": None,
+    "lastTransitionTime": None,
+    "reason": "SchedulingGated",
+    "message": "Scheduling is blocked due to non-empty scheduling gates",
+}
+
+
 def prepare_pod_for_create(pod: dict[str, Any]) -> dict[str, Any]:
     """``default_pod`` plus the create-time status: ``Pending``, with the QoS class (QOS-1),
-    which the API server computes once and keeps. A quantity too broken to classify leaves
+    which the API server computes once and keeps, and ``PodScheduled=False/SchedulingGated``
+    for a pod with scheduling gates. A quantity too broken to classify leaves
     ``qosClass`` out; validation then rejects the pod anyway."""
     out = default_pod(pod)
-    status: dict[str, Any] = {"phase": "Pending"}
+    status: dict[str, Any] = {"phase": Phase.PENDING.value}
     spec = out.get("spec")
     if isinstance(spec, dict):
         try:
             status["qosClass"] = qos_class(spec)
         except (QuantityError, TypeError, AttributeError):
             pass
+    if isinstance(spec, dict) and spec.get("schedulingGates"):
+        status["conditions"] = [SCHEDULING_GATED_CONDITION]
     out["status"] = status
     return out
 
@@ -86,10 +106,12 @@ def _default_pod_spec(spec: dict[str, Any]) -> None:
     elif isinstance(tgps, int) and tgps < 0:
         spec["terminationGracePeriodSeconds"] = 1  # negative grace is treated as 1 (v1.27+)
     spec.setdefault("enableServiceLinks", True)
-    # What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins add.
-    account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-    spec["serviceAccountName"] = account
-    spec["serviceAccount"] = account
+    # The deprecated field is an alias: the name wins when both are set (v1 conversion).
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account:
+        spec["serviceAccountName"] = account
+        spec["serviceAccount"] = account
+    # What the Priority and DefaultTolerationSeconds admission plugins add.
     spec.setdefault("priority", 0)
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
     spec["tolerations"] = _default_tolerations(spec.get("tolerations"))
@@ -219,6 +241,121 @@ def _default_volume(volume: dict[str, Any]) -> None:
 def _default_downward_items(items: Any) -> None:
     for item in _dicts(items):
         _default_env_source(item)
+
+
+# -- the ServiceAccount admission plugin (create only) ------------------------------------------
+
+DEFAULT_SERVICE_ACCOUNT = "default"
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+TOKEN_VOLUME_PREFIX = "kube-api-access-"
+TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+# The plugin asks for 3607 s: the API server recognises that request as the kubelet's for this
+# volume and extends the token's life (see ``kubelite.api.tokens``).
+TOKEN_VOLUME_SECONDS = 3607
+
+
+def is_mirror_pod(pod: dict[str, Any]) -> bool:
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    return isinstance(annotations, dict) and MIRROR_POD_ANNOTATION in annotations
+
+
+def default_service_account(spec: dict[str, Any]) -> str:
+    """Set ``serviceAccountName`` (and its deprecated alias) to ``default`` when empty; the
+    name the pod runs as."""
+    account = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "")
+    account = account or DEFAULT_SERVICE_ACCOUNT
+    spec["serviceAccountName"] = spec["serviceAccount"] = account
+    return account
+
+
+def token_volume(name: str) -> dict[str, Any]:
+    """The projected volume the plugin adds: a bound token, the cluster CA and the namespace."""
+    return {
+        "name": name,
+        "projected": {
+            "defaultMode": DEFAULT_FILE_MODE,
+            "sources": [
+                {
+                    "serviceAccountToken": {
+                        "expirationSeconds": TOKEN_VOLUME_SECONDS,
+                        "path": "token",
+                    }
+                },
+                {
+                    "configMap": {
+                        "name": ROOT_CA_CONFIGMAP,
+                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                    }
+                },
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {
+                                "path": "namespace",
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                            }
+                        ]
+                    }
+                },
+            ],
+        },
+    }
+
+
+def should_automount(spec: dict[str, Any], account: dict[str, Any]) -> bool:
+    """The pod's ``automountServiceAccountToken`` wins, then the ServiceAccount's; else true."""
+    for choice in (
+        spec.get("automountServiceAccountToken"),
+        account.get("automountServiceAccountToken"),
+    ):
+        if isinstance(choice, bool):
+            return choice
+    return True
+
+
+def mount_token(spec: dict[str, Any], new_volume: str) -> None:
+    """Mount the token volume read-only at the well-known path in every init and app container
+    that has nothing mounted there yet, adding the volume if any container needed it. A volume
+    already named ``kube-api-access-*`` is reused (its name, not re-added); ``new_volume`` is
+    the name otherwise. Ephemeral containers are left alone."""
+    given = spec.get("volumes")
+    volumes: list[Any] = given if isinstance(given, list) else []
+    existing = next(
+        (
+            str(v["name"])
+            for v in _dicts(volumes)
+            if str(v.get("name") or "").startswith(TOKEN_VOLUME_PREFIX)
+        ),
+        None,
+    )
+    name = existing or new_volume
+    needed = False
+    for key in ("initContainers", "containers"):
+        for container in _dicts(spec.get(key)):
+            mounts = container.get("volumeMounts")
+            mounts = mounts if isinstance(mounts, list) else []
+            if any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in _dicts(mounts)):
+                continue
+            mounts.append({"name": name, "readOnly": True, "mountPath": TOKEN_MOUNT_PATH})
+            container["volumeMounts"] = mounts
+            needed = True
+    if needed and existing is None:
+        spec["volumes"] = [*volumes, token_volume(name)]
+
+
+def admit_service_account(pod: dict[str, Any], account: dict[str, Any], new_volume: str) -> None:
+    """What the ServiceAccount admission plugin adds to a new, non-mirror pod once the account
+    it runs as (``account``) is found: the token volume and its mounts unless automounting is
+    off, and the account's ``imagePullSecrets`` when the pod names none."""
+    spec = pod.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if should_automount(spec, account):
+        mount_token(spec, new_volume)
+    pull = [s for s in _dicts(account.get("imagePullSecrets")) if s.get("name")]
+    if not spec.get("imagePullSecrets") and pull:
+        spec["imagePullSecrets"] = [{"name": s["name"]} for s in pull]
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ volume rules in ``volume_validation``.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from kubelite.model.fielderrors import (
@@ -29,6 +28,12 @@ from kubelite.registry.container_validation import (
     validate_container_common,
     validate_probes_and_lifecycle,
 )
+from kubelite.registry.ephemeral_validation import (
+    STATIC_POD_FORBIDDEN,
+    diff_lines,
+    ephemeral_changes,
+    validate_ephemeral_containers,
+)
 from kubelite.registry.meta_validation import (
     check,
     dns1123_label_errors,
@@ -39,8 +44,9 @@ from kubelite.registry.meta_validation import (
     validate_object_meta,
     validate_object_meta_update,
 )
-from kubelite.registry.pod_defaults import default_pod
-from kubelite.registry.volume_validation import not_found, validate_volumes
+from kubelite.registry.pod_defaults import default_pod, is_mirror_pod
+from kubelite.registry.securitycontext_validation import validate_security_context_ids
+from kubelite.registry.volume_validation import validate_volumes
 
 __all__ = [
     "ValidationOptions",
@@ -62,28 +68,6 @@ UPDATABLE_FIELDS_MESSAGE = (  # VAL-20
     "(allow it to be set to 1 if it was previously negative)"
 )
 _DEFAULT_OPTIONS = ValidationOptions()
-# VAL-21: what an ephemeral container may set; anything else "cannot be set".
-EPHEMERAL_ALLOWED = frozenset(
-    {
-        "name",
-        "image",
-        "command",
-        "args",
-        "workingDir",
-        "env",
-        "envFrom",
-        "volumeMounts",
-        "terminationMessagePath",
-        "terminationMessagePolicy",
-        "imagePullPolicy",
-        "securityContext",
-        "stdin",
-        "stdinOnce",
-        "tty",
-        "targetContainerName",
-    }
-)
-EPHEMERAL_FORBIDDEN = "cannot be set for an Ephemeral Container"
 
 
 def validate_pod(
@@ -137,34 +121,17 @@ def validate_ephemeral_containers_update(
     *,
     options: ValidationOptions = _DEFAULT_OPTIONS,
 ) -> list[FieldError]:
-    """The ``ephemeralcontainers`` subresource (VAL-21): only ephemeral containers may be added;
-    existing ones stay exactly as they are, and the rest of the spec is unchanged."""
+    """The ``ephemeralcontainers`` subresource (VAL-21, the API server's
+    ValidatePodEphemeralContainersUpdate): the new spec must be valid, and ephemeral containers
+    already there may be neither removed nor changed. A static pod takes none. The two pods
+    differ only in their ephemeral containers (``PodKind.prepare_update`` made sure of it)."""
+    new, old = default_pod(new), default_pod(old)
+    if is_mirror_pod(old):
+        return [forbidden("", STATIC_POD_FORBIDDEN)]
     new_spec, old_spec = new.get("spec"), old.get("spec")
     if not isinstance(new_spec, dict) or not isinstance(old_spec, dict):
         return [required("spec")]
-    volumes, _ = validate_volumes(new_spec.get("volumes"))
-    ctx = PodContext(
-        volumes=volumes,
-        grace_period=_int_or_none(new_spec.get("terminationGracePeriodSeconds")),
-        options=options,
-    )
-    errs = _validate_ephemeral_containers(new_spec, ctx)
-    new_by_name = {c.get("name"): c for c in _dicts(new_spec.get("ephemeralContainers"))}
-    for i, kept in enumerate(_dicts(old_spec.get("ephemeralContainers"))):
-        name = kept.get("name")
-        if name not in new_by_name:
-            detail = f"existing ephemeral containers {json.dumps(name)} may not be removed"
-            errs.append(forbidden("spec.ephemeralContainers", detail))
-        elif new_by_name[name] != kept:
-            diff = "\n".join(_diff(f"spec.ephemeralContainers[{i}]", kept, new_by_name[name]))
-            detail = f"existing ephemeral containers {json.dumps(name)} may not be changed\n{diff}"
-            errs.append(forbidden(f"spec.ephemeralContainers[{i}]", detail))
-    rest_new = {k: v for k, v in new_spec.items() if k != "ephemeralContainers"}
-    rest_old = {k: v for k, v in old_spec.items() if k != "ephemeralContainers"}
-    if rest_new != rest_old:
-        diff = "\n".join(_diff("spec", rest_old, rest_new))
-        errs.append(forbidden("spec", f"{UPDATABLE_FIELDS_MESSAGE}\n{diff}"))
-    return errs
+    return _validate_spec(new_spec, options) + ephemeral_changes(new_spec, old_spec)
 
 
 # --- spec -------------------------------------------------------------------------------------
@@ -180,6 +147,7 @@ def _validate_spec(spec: dict[str, Any], options: ValidationOptions) -> list[Fie
     errs += _validate_app_containers(spec.get("containers"), ctx)
     app_names = {str(c["name"]) for c in _dicts(spec.get("containers")) if c.get("name")}
     errs += _validate_init_containers(spec.get("initContainers"), app_names, ctx)
+    errs += validate_ephemeral_containers(spec, ctx)  # VAL-21
     errs += _validate_restart_policy(spec.get("restartPolicy"))
     errs += _validate_dns_policy(spec)
     errs += validate_labels(spec.get("nodeSelector"), "spec.nodeSelector")
@@ -188,6 +156,7 @@ def _validate_spec(spec: dict[str, Any], options: ValidationOptions) -> list[Fie
     errs += _validate_host_network(spec)
     errs += _validate_process_namespace(spec)
     errs += validate_tolerations(spec.get("tolerations"), "spec.tolerations")
+    errs += validate_security_context_ids(spec)
     for i, secret in enumerate(_dicts(spec.get("imagePullSecrets"))):
         if not secret.get("name"):
             errs.append(required(f"spec.imagePullSecrets[{i}].name"))
@@ -250,33 +219,6 @@ def _validate_init_containers(
                     f"{path}.resizePolicy", c["resizePolicy"], "must not be set for init containers"
                 )
             )
-    return errs
-
-
-def _validate_ephemeral_containers(spec: dict[str, Any], ctx: PodContext) -> list[FieldError]:
-    errs: list[FieldError] = []
-    targets = {
-        str(c.get("name"))
-        for key in ("containers", "initContainers")
-        for c in _dicts(spec.get(key))
-    }
-    names = set(targets)
-    for i, c in enumerate(_dicts(spec.get("ephemeralContainers"))):
-        path = f"spec.ephemeralContainers[{i}]"
-        errs += validate_container_common(c, path, ctx)
-        name = c.get("name") or ""
-        if name in names:
-            errs.append(duplicate(f"{path}.name", name))
-        names.add(name)
-        target = c.get("targetContainerName")
-        if target and target not in targets:
-            errs.append(not_found(f"{path}.targetContainerName", target))
-        for field in sorted(set(c) - EPHEMERAL_ALLOWED):
-            if c[field] not in (None, [], {}):
-                errs.append(forbidden(f"{path}.{field}", EPHEMERAL_FORBIDDEN))
-        for j, mount in enumerate(_dicts(c.get("volumeMounts"))):
-            if mount.get("subPath"):
-                errs.append(forbidden(f"{path}.volumeMounts[{j}].subPath", EPHEMERAL_FORBIDDEN))
     return errs
 
 
@@ -415,13 +357,18 @@ def _validate_spec_update(new: dict[str, Any], old: dict[str, Any]) -> list[Fiel
     if deadline_errs:
         return errs + deadline_errs
     errs += _tolerations_update(new.get("tolerations"), old.get("tolerations"))
+    errs += _scheduling_gates_update(new.get("schedulingGates"), old.get("schedulingGates"))
     # Overlay the fields that may change onto the old spec; anything left over is forbidden.
     munged = copy.deepcopy(old)
     for key in ("containers", "initContainers"):
         for mc, nc in zip(_dicts(munged.get(key)), _dicts(new.get(key)), strict=True):
             mc["image"] = nc.get("image")
-    for key in ("activeDeadlineSeconds", "tolerations"):
+    for key in ("activeDeadlineSeconds", "tolerations", "schedulingGates"):
         _copy_key(new, munged, key)
+    if _dicts(old.get("schedulingGates")):  # a gated pod's placement may still be narrowed
+        errs += _gated_placement_update(new, old)
+        _copy_key(new, munged, "nodeSelector")
+        _overlay_node_affinity(new, munged)
     old_grace = old.get("terminationGracePeriodSeconds")
     if (
         isinstance(old_grace, int)
@@ -430,7 +377,7 @@ def _validate_spec_update(new: dict[str, Any], old: dict[str, Any]) -> list[Fiel
     ):
         munged["terminationGracePeriodSeconds"] = 1
     if munged != new:
-        diff = "\n".join(_diff("spec", munged, new))
+        diff = "\n".join(diff_lines("spec", munged, new))
         errs.append(forbidden("spec", f"{UPDATABLE_FIELDS_MESSAGE}\n{diff}"))
     return errs
 
@@ -461,25 +408,73 @@ def _tolerations_update(new: Any, old: Any) -> list[FieldError]:
     return []
 
 
-def _diff(path: str, old: Any, new: Any) -> list[str]:
-    """Changed leaves as ``- path: old`` / ``+ path: new`` lines (our own compact format)."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        lines: list[str] = []
-        for key in sorted(set(old) | set(new)):
-            lines += _diff(f"{path}.{key}", old.get(key), new.get(key))
-        return lines
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        lines = []
-        for i, (o, n) in enumerate(zip(old, new, strict=True)):
-            lines += _diff(f"{path}[{i}]", o, n)
-        return lines
-    if old == new:
-        return []
-    return [f"  - {path}: {_json(old)}", f"  + {path}: {_json(new)}"]
+def _scheduling_gates_update(new: Any, old: Any) -> list[FieldError]:
+    """Gates may only be removed, never added (the pod would go back to waiting)."""
+    kept = {g.get("name") for g in _dicts(old)}
+    return [
+        forbidden(
+            f"spec.schedulingGates[{i}].name",
+            f"only deletion is allowed, but found new scheduling gate '{g.get('name')}'",
+        )
+        for i, g in enumerate(_dicts(new))
+        if g.get("name") not in kept
+    ]
 
 
-def _json(value: Any) -> str:
-    return "<unset>" if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+def _gated_placement_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
+    """While a pod is gated, its nodeSelector may gain keys and its required node affinity
+    may gain requirements (as a queueing controller narrows where a job runs); nothing
+    already there may change or go."""
+    errs: list[FieldError] = []
+    new_selector = _mapping(new.get("nodeSelector"))
+    old_selector = _mapping(old.get("nodeSelector"))
+    if any(new_selector.get(k) != v for k, v in old_selector.items()):
+        detail = "only additions to spec.nodeSelector are allowed (no mutations or deletions)"
+        errs.append(invalid("spec.nodeSelector", new_selector, detail))
+    old_terms = _node_selector_terms(old)
+    if not old_terms:
+        return errs
+    at = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    new_terms = _node_selector_terms(new)
+    if len(new_terms) != len(old_terms):
+        detail = "no additions/deletions to non-empty NodeSelectorTerms list are allowed"
+        return [*errs, invalid(f"{at}.nodeSelectorTerms", new_terms, detail)]
+    for i, (was, now) in enumerate(zip(old_terms, new_terms, strict=True)):
+        if not _only_additions(was, now):
+            detail = "only additions are allowed (no mutations or deletions)"
+            errs.append(invalid(f"{at}.nodeSelectorTerms[{i}]", now, detail))
+    return errs
+
+
+def _node_selector_terms(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    affinity = _mapping(spec.get("affinity"))
+    node = _mapping(affinity.get("nodeAffinity"))
+    required = node.get("requiredDuringSchedulingIgnoredDuringExecution")
+    return _dicts(required.get("nodeSelectorTerms")) if isinstance(required, dict) else []
+
+
+def _only_additions(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Every requirement of the old term is still there, at the same place."""
+    for key in ("matchExpressions", "matchFields"):
+        before, after = _dicts(was.get(key)), _dicts(now.get(key))
+        if len(before) > len(after) or before != after[: len(before)]:
+            return False
+    return True
+
+
+def _overlay_node_affinity(new: dict[str, Any], munged: dict[str, Any]) -> None:
+    """``munged`` takes ``new``'s node affinity, keeping its own pod (anti-)affinity."""
+    affinity = _mapping(munged.get("affinity"))
+    new_affinity = _mapping(new.get("affinity"))
+    _copy_key(new_affinity, affinity, "nodeAffinity")
+    if affinity or "affinity" in new:
+        munged["affinity"] = affinity
+    else:
+        munged.pop("affinity", None)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _copy_key(src: dict[str, Any], dst: dict[str, Any], key: str) -> None:

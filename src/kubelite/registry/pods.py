@@ -1,5 +1,6 @@
-"""Pods: defaulting and validation (delegated to ``pod_defaults``/``pod_validation``),
-graceful deletion, the status/binding/eviction subresources, and the ``get pods`` columns.
+"""Pods: defaulting, ServiceAccount admission and validation (delegated to ``pod_defaults``
+and ``pod_validation``), graceful deletion, the status/binding/eviction/ephemeralcontainers
+subresources, and the ``get pods`` columns.
 
 Graceful deletion (API server rules): ``DELETE`` sets ``deletionTimestamp`` = now + grace and
 ``deletionGracePeriodSeconds``; the node agent stops the containers and finishes with a
@@ -9,35 +10,46 @@ nothing to stop, so its deletion is immediate. Finalizers hold the object after 
 
 from __future__ import annotations
 
-import importlib
+import copy
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubelite.model.fielderrors import FieldError, forbidden, required
-from kubelite.registry.errors import BadRequest, OperationConflict
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, Subresource, age_of
+from kubelite.clock import rfc3339
+from kubelite.model.fielderrors import FieldError
+from kubelite.model.objects import Obj
+from kubelite.model.pod import TERMINAL_PHASES
+from kubelite.model.podprint import pod_row
+from kubelite.registry import noderestriction
+from kubelite.registry.errors import BadRequest, Forbidden, OperationConflict
+from kubelite.registry.meta import generate_name
+from kubelite.registry.pod_defaults import (
+    DEFAULT_GRACE_SECONDS,
+    TOKEN_VOLUME_PREFIX,
+    admit_service_account,
+    default_pod,
+    default_service_account,
+    is_mirror_pod,
+    prepare_pod_for_create,
+)
+from kubelite.registry.pod_validation import (
+    validate_ephemeral_containers_update,
+    validate_pod,
+    validate_pod_update,
+)
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Subresource, age_of
 from kubelite.registry.selectors import path_getter
+from kubelite.registry.serviceaccounts import SERVICEACCOUNTS
+from kubelite.store.interface import NotFound
+
+if TYPE_CHECKING:
+    from kubelite.registry.service import Registry
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRACE = 30
-TERMINAL = ("Succeeded", "Failed")
-
-MUTABLE_MSG = (
-    "pod updates may not change fields other than `spec.containers[*].image`,"
-    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
-    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
-    "(allow it to be set to 1 if it was previously negative)"
-)
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A function from a sibling module that may not exist yet (written in parallel)."""
-    try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
+BINDING = "binding"
+EPHEMERAL_CONTAINERS = "ephemeralcontainers"
+SCHEDULED = "PodScheduled"
 
 
 class PodKind(Kind):
@@ -45,45 +57,69 @@ class PodKind(Kind):
 
     def prepare_create(self, obj: Obj) -> None:
         obj.setdefault("spec", {})
-        prepare = _optional("kubelite.registry.pod_defaults", "prepare_pod_for_create")
-        if prepare is not None and isinstance(obj.get("spec"), dict):
-            prepared = prepare(obj)
-            obj.clear()
-            obj.update(prepared)
-        else:
-            _apply_defaults(obj)
-            obj["status"] = {"phase": "Pending"}
+        prepared = prepare_pod_for_create(obj)
+        obj.clear()
+        obj.update(prepared)
+
+    async def admit(self, registry: Registry, obj: Obj) -> None:
+        """The ServiceAccount admission plugin: the account must exist; its token volume,
+        mounts and image pull secrets are added (``pod_defaults.admit_service_account``).
+        Mirror pods are left as they are. A node may create only mirror pods of its own
+        (NodeRestriction)."""
+        noderestriction.check_pod_create(obj)
+        spec = obj.get("spec")
+        if not isinstance(spec, dict) or is_mirror_pod(obj):
+            return
+        md = obj["metadata"]
+        namespace, account_name = str(md.get("namespace") or ""), default_service_account(spec)
+        try:
+            account = await registry.get(SERVICEACCOUNTS, namespace, account_name)
+        except NotFound:
+            name = str(md.get("name") or "")
+            subject = f'pods "{name}"' if name else "pods"
+            raise Forbidden(
+                "pods",
+                name,
+                f"{subject} is forbidden: error looking up service account "
+                f'{namespace}/{account_name}: serviceaccount "{account_name}" not found',
+            ) from None
+        admit_service_account(obj, account, generate_name(TOKEN_VOLUME_PREFIX))
 
     def validate(self, obj: Obj) -> list[FieldError]:
-        validate_pod = _optional("kubelite.registry.pod_validation", "validate_pod")
-        if validate_pod is not None:
-            return _guarded(validate_pod, obj)
-        return _minimal_validation(obj)
+        return _guarded(lambda: validate_pod(obj))
 
-    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
-        validate_pod_update = _optional("kubelite.registry.pod_validation", "validate_pod_update")
-        if validate_pod_update is not None:
-            return _guarded(validate_pod_update, new, old)
-        return _minimal_validation(new) + _immutable_spec(new, old)
+    def validate_update(self, new: Obj, old: Obj, subresource: str = "") -> list[FieldError]:
+        if subresource == BINDING:  # only the binding's own fields moved (prepare_update)
+            return []
+        if subresource == EPHEMERAL_CONTAINERS:
+            return _guarded(lambda: validate_ephemeral_containers_update(new, old))
+        return _guarded(lambda: validate_pod_update(new, old))
 
     def prepare_update(self, new: Obj, old: Obj, subresource: str) -> None:
+        noderestriction.check_pod_update(new, old, subresource)  # a node: its pods' status
         if subresource == "status":
             new["spec"] = old.get("spec", {})
-            new["metadata"] = {
-                **old["metadata"],
-                "resourceVersion": new["metadata"].get("resourceVersion"),
-            }
+            new["metadata"] = _old_metadata(new, old)
+        elif subresource == BINDING:
+            _bind_update(new, old)
+        elif subresource == EPHEMERAL_CONTAINERS:
+            _ephemeral_update(new, old)
         else:
             new["status"] = old.get("status", {})
-            _apply_defaults(new)
+            defaulted = default_pod(new)  # the API server defaults every Pod it decodes
+            new.clear()
+            new.update(defaulted)
+
+    def refuse_delete(self, obj: Obj) -> None:
+        noderestriction.check_pod_delete(obj)  # a node deletes (evicts) only its own pods
 
     def grace_period(self, obj: Obj, requested: int | None) -> int:
         spec = obj.get("spec", {})
-        if not spec.get("nodeName") or obj.get("status", {}).get("phase") in TERMINAL:
+        if not spec.get("nodeName") or obj.get("status", {}).get("phase") in TERMINAL_PHASES:
             return 0
         if requested is None:
-            requested = spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE)
-        return max(0, int(requested if requested is not None else DEFAULT_GRACE))
+            requested = spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+        return max(0, int(requested if requested is not None else DEFAULT_GRACE_SECONDS))
 
     def columns(self) -> list[Column]:
         return [
@@ -99,7 +135,7 @@ class PodKind(Kind):
         ]
 
     def cells(self, obj: Obj, now: float) -> list[Any]:
-        ready, status, restarts = pod_summary(obj, now)
+        row = pod_row(obj, now)
         spec, st = obj.get("spec", {}), obj.get("status", {})
         gates = spec.get("readinessGates") or []
         gate_cell = "<none>"
@@ -109,9 +145,9 @@ class PodKind(Kind):
             gate_cell = f"{true}/{len(gates)}"
         return [
             obj["metadata"]["name"],
-            ready,
-            status,
-            restarts,
+            row.ready,
+            row.status,
+            row.restarts,
             age_of(obj, now),
             st.get("podIP") or "<none>",
             spec.get("nodeName") or "<none>",
@@ -120,10 +156,10 @@ class PodKind(Kind):
         ]
 
 
-def _guarded(fn: Callable[..., Any], *args: Obj) -> list[FieldError]:
+def _guarded(validator: Callable[[], list[FieldError]]) -> list[FieldError]:
     """Run a validator; a crash on an odd-shaped object becomes a 400, never a 500."""
     try:
-        return list(fn(*args))
+        return list(validator())
     except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
         log.warning("pod validation failed on an unexpected shape", exc_info=True)
         raise BadRequest(
@@ -131,70 +167,54 @@ def _guarded(fn: Callable[..., Any], *args: Obj) -> list[FieldError]:
         ) from exc
 
 
-def pod_summary(pod: Obj, now: float) -> tuple[str, str, str]:
-    """READY, STATUS and RESTARTS cells: ``kubelite.model.podprint`` when present."""
-    pod_row = _optional("kubelite.model.podprint", "pod_row")
-    if pod_row is not None:
-        row = pod_row(pod, now)
-        return str(row.ready), str(row.status), str(row.restarts)
-    return _fallback_summary(pod)
+def _old_metadata(new: Obj, old: Obj) -> Obj:
+    """A subresource write keeps the stored metadata; only its resourceVersion precondition
+    comes from the request."""
+    return {**old["metadata"], "resourceVersion": new["metadata"].get("resourceVersion")}
 
 
-def _fallback_summary(pod: Obj) -> tuple[str, str, str]:
-    # TODO(podprint): remove once kubelite.model.podprint lands; this ignores init containers,
-    # sidecars and restart ages (KC-2..KC-4).
-    spec, st = pod.get("spec", {}), pod.get("status", {})
-    statuses = st.get("containerStatuses") or []
-    total = len(spec.get("containers") or [])
-    ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
-    reason = st.get("reason") or st.get("phase") or "Pending"
-    for c in reversed(statuses):
-        state = c.get("state") or {}
-        if (state.get("waiting") or {}).get("reason"):
-            reason = state["waiting"]["reason"]
-        elif (state.get("terminated") or {}).get("reason"):
-            reason = state["terminated"]["reason"]
-    if pod.get("metadata", {}).get("deletionTimestamp") and st.get("phase") not in TERMINAL:
-        reason = "Terminating"
-    return f"{ready}/{total}", reason, str(restarts)
+def _bind_update(new: Obj, old: Obj) -> None:
+    """The binding subresource's rules: ``spec.nodeName`` is set once, never on a pod being
+    deleted, together with the ``PodScheduled`` condition the request carries; everything else
+    stays as stored."""
+    name = old["metadata"]["name"]
+    current = old.get("spec", {}).get("nodeName")
+    if current:
+        raise OperationConflict(
+            "pods/binding", name, f'pod {name} is already assigned to node "{current}"'
+        )
+    if old["metadata"].get("deletionTimestamp"):
+        raise OperationConflict(
+            "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
+        )
+    node = new.get("spec", {}).get("nodeName")
+    scheduled = [
+        c for c in new.get("status", {}).get("conditions") or [] if c.get("type") == SCHEDULED
+    ]
+    status = dict(old.get("status", {}))
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != SCHEDULED]
+    status["conditions"] = conditions + scheduled
+    new["metadata"] = _old_metadata(new, old)
+    new["spec"] = {**old.get("spec", {}), "nodeName": node}
+    new["status"] = status
 
 
-def _apply_defaults(pod: Obj) -> None:
-    """The API server defaults every Pod it decodes, on create and on update alike."""
-    default_pod = _optional("kubelite.registry.pod_defaults", "default_pod")
-    if default_pod is not None and isinstance(pod.get("spec"), dict):
-        defaulted = default_pod(pod)
-        pod.clear()
-        pod.update(defaulted)
-
-
-def _minimal_validation(pod: Obj) -> list[FieldError]:
-    spec = pod.get("spec") or {}
-    containers = spec.get("containers") or []
-    if not containers:
-        return [required("spec.containers")]
-    errs = []
-    for i, c in enumerate(containers):
-        if not isinstance(c, dict) or not c.get("name"):
-            errs.append(required(f"spec.containers[{i}].name"))
-        elif not c.get("image"):
-            errs.append(required(f"spec.containers[{i}].image"))
-    return errs
-
-
-def _immutable_spec(new: Obj, old: Obj) -> list[FieldError]:
-    def masked(spec: dict[str, Any]) -> dict[str, Any]:
-        out = dict(spec)
-        for key in ("containers", "initContainers"):
-            out[key] = [{**c, "image": None} for c in spec.get(key) or []]
-        for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
-            out.pop(key, None)
-        return out
-
-    if masked(new.get("spec") or {}) != masked(old.get("spec") or {}):
-        return [forbidden("spec", MUTABLE_MSG)]
-    return []
+def _ephemeral_update(new: Obj, old: Obj) -> None:
+    """The ephemeralcontainers subresource's rules (VAL-21): only ``spec.ephemeralContainers``
+    comes from the request, defaulted as the API server defaults every Pod it decodes; every
+    other change is dropped silently, as the API server's dropNonEphemeralContainerUpdates
+    does."""
+    spec = new.get("spec")
+    ephemeral = spec.get("ephemeralContainers") if isinstance(spec, dict) else None
+    kept = copy.deepcopy(old)
+    kept["metadata"] = _old_metadata(new, old)
+    kept_spec = kept.setdefault("spec", {})
+    if ephemeral is None:
+        kept_spec.pop("ephemeralContainers", None)
+    else:
+        kept_spec["ephemeralContainers"] = ephemeral
+    new.clear()
+    new.update(default_pod(kept))
 
 
 PODS = PodKind(
@@ -208,12 +228,16 @@ PODS = PodKind(
     returns_deleted_object=True,
     categories=("all",),
     description="A group of containers that share a network and storage and run on one node.",
+    indexed_fields=("spec.nodeName",),
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
         Subresource("eviction", "Eviction", ("create",), group="policy"),
         Subresource("log", "Pod", ("get",)),
         Subresource("exec", "PodExecOptions", ("create", "get")),
+        Subresource("attach", "PodAttachOptions", ("create", "get")),
+        Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
+        Subresource(EPHEMERAL_CONTAINERS, "Pod", ("get", "patch", "update")),
     ),
     fields={
         "spec.nodeName": path_getter("spec", "nodeName"),
@@ -228,37 +252,24 @@ PODS = PodKind(
 )
 
 
-async def bind(registry: Any, namespace: str, name: str, node: str) -> Obj:
-    """The binding subresource: set ``spec.nodeName`` once and mark the pod scheduled."""
-    from kubelite.clock import rfc3339
-
-    key = registry.key(PODS, namespace, name)
-    pod = await registry.store.get(key)
-    current = pod.get("spec", {}).get("nodeName")
-    if current:
-        raise OperationConflict(
-            "pods/binding", name, f'pod {name} is already assigned to node "{current}"'
-        )
-    if pod["metadata"].get("deletionTimestamp"):
-        raise OperationConflict(
-            "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
-        )
-    pod["spec"]["nodeName"] = node
-    conds = [
-        c
-        for c in pod.setdefault("status", {}).get("conditions") or []
-        if c.get("type") != "PodScheduled"
-    ]
-    conds.append(
-        {
-            "type": "PodScheduled",
-            "status": "True",
-            "lastTransitionTime": rfc3339(registry.clock.now()),
-            "lastProbeTime": None,
-        }
+async def bind(
+    registry: Registry, namespace: str, name: str, node: str, *, uid: str = "",
+    resource_version: str = "",
+) -> Obj:  # fmt: skip
+    """The binding subresource: set ``spec.nodeName`` once and mark the pod scheduled, as an
+    update of the pod under the binding's rules (``PodKind.prepare_update``), which are checked
+    against the pod as stored when the update is made. A Binding that names the pod's uid or
+    resourceVersion makes them preconditions, as the API server's binding does."""
+    condition = {
+        "type": SCHEDULED,
+        "status": "True",
+        "lastTransitionTime": rfc3339(registry.clock.now()),
+        "lastProbeTime": None,
+    }
+    meta: Obj = {"name": name}
+    if resource_version:
+        meta["resourceVersion"] = resource_version
+    binding = {"metadata": meta, "spec": {"nodeName": node}, "status": {"conditions": [condition]}}
+    return await registry.update(
+        PODS, namespace, name, binding, subresource=BINDING, expected_uid=uid or None
     )
-    pod["status"]["conditions"] = conds
-    updated: Obj = await registry.store.update(
-        key, pod, expected_rv=pod["metadata"]["resourceVersion"]
-    )
-    return updated

@@ -6,9 +6,10 @@ import base64
 import binascii
 from typing import Any
 
-from kubelite.model.fielderrors import FieldError, forbidden, invalid
-from kubelite.registry.configmaps import data_key_errors
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
+from kubelite.model.fielderrors import FieldError, forbidden, invalid, too_long
+from kubelite.model.objects import Obj
+from kubelite.registry.configmaps import MAX_SIZE, data_key_errors, decoded_size
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, age_of
 from kubelite.registry.selectors import path_getter
 
 
@@ -37,9 +38,11 @@ class SecretKind(Kind):
                 base64.b64decode(str(v), validate=True)
             except (binascii.Error, ValueError):
                 errs.append(invalid(f"data[{k}]", "<secret contents redacted>", "not base64"))
+        if decoded_size(obj.get("data")) > MAX_SIZE:
+            errs.append(too_long("data", "", MAX_SIZE))
         return errs
 
-    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+    def validate_update(self, new: Obj, old: Obj, subresource: str = "") -> list[FieldError]:
         errs = self.validate(new)
         if new.get("type") != old.get("type"):
             errs.append(invalid("type", new.get("type"), "field is immutable"))

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kubelite.model.objects import Obj
 from kubelite.registry.errors import BadRequest
-
-Obj = dict[str, Any]
 
 _KEY = r"[A-Za-z0-9][-A-Za-z0-9_./]*"
 _SET_RE = re.compile(rf"^\s*(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)\s*$")

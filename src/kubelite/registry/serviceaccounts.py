@@ -1,10 +1,13 @@
-"""ServiceAccounts: every namespace gets a ``default`` one when it is created."""
+"""ServiceAccounts: every namespace gets a ``default`` one when it is created. Their ``token``
+subresource (authentication.k8s.io/v1 TokenRequest, ``kubectl create token``) is served by
+``kubelite.api.tokenrequest``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Obj, age_of
+from kubelite.model.objects import Obj
+from kubelite.registry.resource import AGE_COLUMN, Column, Kind, Subresource, age_of
 
 
 class ServiceAccountKind(Kind):
@@ -27,6 +30,9 @@ SERVICEACCOUNTS = ServiceAccountKind(
     singular="serviceaccount",
     short_names=("sa",),
     description="An identity for processes that run in a pod.",
+    subresources=(
+        Subresource("token", "TokenRequest", ("create",), group="authentication.k8s.io"),
+    ),
 )
 
 

@@ -52,8 +52,9 @@ def volume_mounts(
         source = Path(entry["path"])
         if m.sub_path:
             source = resolve_sub_path(source, m.sub_path)  # VOL-5
-        # configMap/secret/downwardAPI/projected are always read-only (VOL-4)
-        read_only = m.read_only or entry["kind"] == "files"
+        # configMap/secret/downwardAPI/projected are always read-only (VOL-4), and so is a
+        # claim the pod mounts with ``persistentVolumeClaim.readOnly``
+        read_only = m.read_only or entry["kind"] == "files" or entry.get("readOnly") == "true"
         out.append(_bind(dest, str(source), read_only))
     return out
 

@@ -86,9 +86,10 @@ class PodCgroups:
 
     def create_pod(
         self, sandbox_id: str, *, memory_limit: int | None, cpu_quota: int | None,
-        cpu_period: int | None,
+        cpu_period: int | None, pids_limit: int | None = None,
     ) -> None:  # fmt: skip
-        """Create the pod cgroup where limits apply and write them (RES-*)."""
+        """Create the pod cgroup where limits apply and write them (RES-*; the pids limit is
+        the node's --pod-max-pids: every process and thread of every container counts)."""
         rel = self.pod_path(sandbox_id)
         if self.unified_only:
             d = CGROUP_MOUNT / rel.lstrip("/")
@@ -98,7 +99,13 @@ class PodCgroups:
                 _write(d / "memory.max", str(memory_limit))
             if cpu_quota is not None and (d / "cpu.max").exists():
                 _write(d / "cpu.max", f"{cpu_quota} {cpu_period or 100_000}")
+            if pids_limit is not None and (d / "pids.max").exists():
+                _write(d / "pids.max", str(pids_limit))
             return
+        pids = self._controller_dir("pids", rel)
+        if pids_limit is not None and pids is not None:
+            pids.mkdir(parents=True, exist_ok=True)
+            _write(pids / "pids.max", str(pids_limit))
         mem = self._controller_dir("memory", rel)
         if memory_limit is not None and mem is not None:
             mem.mkdir(parents=True, exist_ok=True)
@@ -138,6 +145,21 @@ class PodCgroups:
                 return int((d / name).read_text().split()[0])
         return 0
 
+    def working_set(self, cgroup_path: str) -> int:
+        """Usage less ``inactive_file`` (v1: ``total_inactive_file`` of memory.stat), as
+        cAdvisor computes the working set; never below 0."""
+        usage = self.memory_usage(cgroup_path)
+        d = self._controller_dir("memory", cgroup_path)
+        if d is None or not (d / "memory.stat").exists():
+            return usage
+        stats = dict(
+            line.split(" ", 1)
+            for line in (d / "memory.stat").read_text().splitlines()
+            if " " in line
+        )
+        inactive = stats.get("total_inactive_file", stats.get("inactive_file", "0"))
+        return max(0, usage - int(inactive))
+
     def cpu_usage_ns(self, cgroup_path: str) -> int:
         d = self._controller_dir("cpuacct", cgroup_path)
         if d and (d / "cpuacct.usage").exists():
@@ -148,6 +170,13 @@ class PodCgroups:
                 if line.startswith("usage_usec "):
                     return int(line.split()[1]) * 1000
         return 0
+
+    def pids(self, cgroup_path: str) -> tuple[int, str]:
+        """``pids.current`` and ``pids.max`` of a cgroup (0 and "" where there is none)."""
+        d = self._controller_dir("pids", cgroup_path)
+        if d is None or not (d / "pids.current").exists():
+            return 0, ""
+        return int((d / "pids.current").read_text()), (d / "pids.max").read_text().strip()
 
     def oom_killed(self, cgroup_path: str) -> bool:
         """True when the kernel OOM-killed a process in this cgroup."""

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,11 @@ class ConmonPaths:
     def conmon_pid_file(self) -> Path:
         return self.persist / "conmon.pid"
 
+    @property
+    def runtime_log(self) -> Path:
+        """runc's own log (JSON lines): where runc's init reports why it could not start."""
+        return self.persist / "runc.log"
+
 
 def _binary(name: str) -> str:
     path = shutil.which(name)
@@ -54,7 +60,10 @@ def _binary(name: str) -> str:
     return path
 
 
-def conmon_argv(container_id: str, name: str, paths: ConmonPaths, *, tty: bool) -> list[str]:
+def conmon_argv(
+    container_id: str, name: str, paths: ConmonPaths, *, tty: bool, stdio: Sequence[str] = ()
+) -> list[str]:
+    """``stdio``: conmon's stdin flags for the container (``attach.Stdio.conmon_args``)."""
     argv = [
         _binary("conmon"),
         "--api-version", "1",
@@ -64,6 +73,10 @@ def conmon_argv(container_id: str, name: str, paths: ConmonPaths, *, tty: bool) 
         "-r", _binary("runc"),
         "--runtime-arg", "--root",
         "--runtime-arg", str(paths.runc_root),
+        "--runtime-arg", "--log",
+        "--runtime-arg", str(paths.runtime_log),
+        "--runtime-arg", "--log-format",
+        "--runtime-arg", "json",
         "-b", str(paths.bundle),
         "-p", str(paths.pid_file),
         "-P", str(paths.conmon_pid_file),
@@ -75,11 +88,12 @@ def conmon_argv(container_id: str, name: str, paths: ConmonPaths, *, tty: bool) 
     ]  # fmt: skip
     if tty:
         argv.append("-t")
+    argv.extend(stdio)
     return argv
 
 
 async def create_under_conmon(
-    container_id: str, name: str, paths: ConmonPaths, *, tty: bool
+    container_id: str, name: str, paths: ConmonPaths, *, tty: bool, stdio: Sequence[str] = ()
 ) -> int:
     """Run ``runc create`` under a fresh conmon; return the container's host pid.
 
@@ -92,8 +106,8 @@ async def create_under_conmon(
         env = {**os.environ, "_OCI_SYNCPIPE": str(write_fd)}
         # conmon forks its monitor and exits at once; the monitor answers on the sync pipe
         # after `runc create`: {"data": <pid>} or {"data": -1, "message": ...}.
-        proc = _start_conmon(conmon_argv(container_id, name, paths, tty=tty), env, write_fd,
-                             paths.persist)  # fmt: skip
+        argv = conmon_argv(container_id, name, paths, tty=tty, stdio=stdio)
+        proc = _start_conmon(argv, env, write_fd, paths.persist)
         os.close(write_fd)
         write_fd = -1
         sync = asyncio.ensure_future(_read_message(read_fd))
@@ -111,8 +125,38 @@ async def create_under_conmon(
         raise CreateContainerError(f"conmon failed: {text or f'exit {rc}'}")
     pid = msg.get("data")
     if not isinstance(pid, int) or pid <= 0:
-        raise CreateContainerError(str(msg.get("message") or "runc create failed").strip())
+        text = str(msg.get("message") or "runc create failed").strip()
+        raise CreateContainerError(with_causes(text, read_runtime_log(paths.runtime_log)))
     return pid
+
+
+def read_runtime_log(path: Path) -> list[tuple[str, str]]:
+    """(level, msg) of each JSON line of runc's log; unreadable lines are skipped."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            out.append((str(entry.get("level", "")), str(entry.get("msg", ""))))
+    return out
+
+
+def with_causes(message: str, log: list[tuple[str, str]]) -> str:
+    """runc's last error often only says a step failed ("can't get final child's PID from
+    pipe: EOF"); the reason is a fatal line its init wrote before (``nsexec[…]: failed to
+    update /proc/self/oom_score_adj: Permission denied``). Keep both: the message, then every
+    fatal cause it does not already contain."""
+    causes = [
+        msg for level, msg in log
+        if level == "fatal" and msg and msg not in message
+    ]  # fmt: skip
+    return f"{message}: {'; '.join(dict.fromkeys(causes))}" if causes else message
 
 
 def _start_conmon(

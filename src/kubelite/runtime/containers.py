@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kubelite.clock import Clock
 from kubelite.images.interface import ImageConfig, ImageError, RootfsProvider
-from kubelite.runtime import bundle, conmon, namespaces, ocispec, users
+from kubelite.runtime import attach, bundle, conmon, diskusage, namespaces, ocispec, seccomp, users
 from kubelite.runtime.cgroups import PodCgroups
 from kubelite.runtime.host import bounding_capabilities, host_devices
 from kubelite.runtime.interface import (
@@ -31,6 +31,7 @@ from kubelite.runtime.interface import (
     EventKind,
     NotFound,
     RuntimeError_,
+    SeccompProfile,
     StartContainerError,
 )
 from kubelite.runtime.runc_cli import Runc
@@ -47,6 +48,9 @@ from kubelite.runtime.volumes import read_manifest
 
 EventSink = Callable[[EventKind, str, str], None]
 _RUNC_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
+# A container's folder holds its config.json, whose env may carry Secret values: root only.
+CONTAINER_DIR_MODE = 0o700
+SPEC_MODE = 0o600
 
 
 def _sandbox_of(record: ContainerRecord) -> str:
@@ -71,6 +75,7 @@ class Containers:
         sandboxes: Sandboxes,
         clock: Clock,
         on_event: EventSink,
+        oom_score_adj_floor: int | None = None,
     ) -> None:
         self.root = runtime_dir / "containers"
         self.exit_dir = runtime_dir / "exits"
@@ -82,6 +87,8 @@ class Containers:
         self.sandboxes = sandboxes
         self.clock = clock
         self.on_event = on_event
+        self.oom_score_adj_floor = oom_score_adj_floor
+        self.arch = seccomp.machine()
         self._records = RecordCache(ContainerRecord)
         self._root = str(self.root)
 
@@ -199,8 +206,10 @@ class Containers:
         # Mount checks first: they need nothing mounted and fail fast (VOL-5, VOL-6).
         manifest = read_manifest(self.pods_dir, sandbox.pod_uid)
         vol_mounts = bundle.volume_mounts(config.name, config.mounts, manifest)
+        profile = load_seccomp_profile(config.security.seccomp)
+        ns = self._namespaces_for(sandbox, config)
         try:
-            return await self._create(sandbox, config, image, image_id, vol_mounts)
+            return await self._create(sandbox, config, image, image_id, vol_mounts, profile, ns)
         except OSError as e:
             raise CreateContainerError(f"failed to create container {config.name}: {e}") from e
 
@@ -211,13 +220,15 @@ class Containers:
         image: ImageConfig,
         image_id: str,
         vol_mounts: list[ocispec.Mount],
+        profile: dict[str, object] | None,
+        ns: ocispec.Namespaces,
     ) -> str:
         """Bundle, rootfs and record; every step is undone if a later one fails."""
         sandbox_id = sandbox.id
         container_id = new_id()
         d = self.dir(container_id)
         async with AsyncExitStack() as stack:
-            d.mkdir(parents=True)
+            d.mkdir(mode=CONTAINER_DIR_MODE, parents=True)
             stack.callback(shutil.rmtree, d, ignore_errors=True)
             stack.push_async_callback(self.rootfs.unmount_rootfs, d)
             rootfs = await self.rootfs.mount_rootfs(config.image, d)
@@ -235,15 +246,17 @@ class Containers:
             spec = ocispec.build_spec(
                 ocispec.SpecInputs(
                     config=config, image=image, rootfs=str(rootfs), user=user,
-                    namespaces=self.sandboxes.namespaces(sandbox), cgroups_path=cgroup_path,
+                    namespaces=ns, cgroups_path=cgroup_path,
                     mounts=(*vol_mounts, *extra),
-                    shm_path=str(self.sandboxes.shm_path(sandbox_id)),
+                    shm_path=str(self.sandboxes.shm_for(sandbox)),
                     swap_limit=self.cgroups.swap_accounting,
                     host_devices=tuple(host_devices()) if config.security.privileged else (),
                     available_capabilities=bounding_capabilities(ocispec.ALL_CAPABILITIES),
+                    localhost_seccomp=profile, arch=self.arch,
+                    oom_score_adj_floor=self.oom_score_adj_floor,
                 )
             )  # fmt: skip
-            write_json(d / "config.json", spec)
+            write_json(d / "config.json", spec, mode=SPEC_MODE)
             record = ContainerRecord(
                 id=container_id, sandbox_id=sandbox_id, pod_uid=sandbox.pod_uid,
                 name=config.name, attempt=config.attempt, image=config.image,
@@ -253,9 +266,33 @@ class Containers:
                 tty=config.tty, termination_message_file=str(tm_file),
                 labels=dict(config.labels),
             )  # fmt: skip
+            attach.save_stdio(d, attach.Stdio.of(config))
             save(d / "container.json", record)
             stack.pop_all()
         return container_id
+
+    def _namespaces_for(
+        self, sandbox: SandboxRecord, config: ContainerConfig
+    ) -> ocispec.Namespaces:
+        """The sandbox's namespaces, with the PID namespace of the container the config targets
+        (``ContainerConfig.pid_target``), which must be running in the same sandbox."""
+        ns = self.sandboxes.namespaces(sandbox)
+        target_id = config.pid_target
+        if not target_id:
+            return ns
+        target = self.load(target_id)
+        alive = (
+            target is not None
+            and target.sandbox_id == sandbox.id
+            and self.state(target) is ContainerState.RUNNING
+        )
+        pid = self.host_pid(target) if target is not None and alive else None
+        if pid is None:
+            raise CreateContainerError(
+                f"failed to join the PID namespace of container {target_id[:12]}: "
+                "it is not running in this pod"
+            )
+        return ocispec.with_target_pid(ns, pid)
 
     # ------------------------------------------------------------------ start
 
@@ -269,9 +306,14 @@ class Containers:
             # A conmon already monitoring this id means a previous start was interrupted
             # after `runc create` (e.g. kubelite restarted): only `runc start` is missing.
             if not self._conmon_alive(record):
-                await conmon.create_under_conmon(record.id, record.name, paths, tty=record.tty)
+                stdio = attach.load_stdio(self.dir(record.id)).conmon_args()
+                pid: int | None = await conmon.create_under_conmon(
+                    record.id, record.name, paths, tty=record.tty, stdio=stdio
+                )
+            else:
+                pid = self.pid(record)
             started_at = self.clock.now()
-            await self.runc.start(record.id)
+            await self.runc.start(record.id, pid)
         except (CreateContainerError, StartContainerError) as e:
             # TERM-3: a container that could not start ends with StartError, exit 128.
             await self.runc.delete(record.id)
@@ -354,12 +396,47 @@ class Containers:
         (self.exit_dir / record.id).unlink(missing_ok=True)
         if record.termination_message_file:
             Path(record.termination_message_file).unlink(missing_ok=True)
-        link = self.socket_dir / record.id[:12]
+        link = self.socket_link(record)
         if link.is_symlink():
             link.unlink()
         shutil.rmtree(self.dir(record.id), ignore_errors=True)
         self._records.forget(self._record_path(record.id))
 
+    # ------------------------------------------------------------------ disk usage
+
+    def disk_usage(self, record: ContainerRecord) -> int:
+        """The container's writable layer (and its small files) plus its log files: what the
+        kubelet counts against the container's ephemeral-storage limit (VOL-3)."""
+        d = self.dir(record.id)
+        own = diskusage.usage(d, one_file_system=True)
+        logs = Path(record.log_path).parent  # every instance's logs of this container name
+        return own + (0 if logs.is_relative_to(d) else diskusage.usage(logs))
+
+    def socket_link(self, record: ContainerRecord) -> Path:
+        """Where conmon keeps the container's attach socket (a link to its folder)."""
+        return self.socket_dir / record.id[:12]
+
     def host_pid(self, record: ContainerRecord) -> int | None:
         pid = self.pid(record)
         return pid if pid and os.path.exists(f"/proc/{pid}") else None
+
+
+def load_seccomp_profile(profile: SeccompProfile) -> dict[str, object] | None:
+    """Read a Localhost profile, with containerd's error when it cannot be read (the kubelet
+    shows it as a CreateContainerError)."""
+    if profile.type != "Localhost":
+        return None
+    path = profile.path
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        detail = f"open {path}: {(e.strerror or str(e)).lower()}"
+        raise CreateContainerError(
+            f'failed to create containerd container: cannot load seccomp profile "{path}": {detail}'
+        ) from e
+    try:
+        return seccomp.localhost_profile(text)
+    except seccomp.ProfileError as e:
+        raise CreateContainerError(
+            f'failed to create containerd container: cannot load seccomp profile "{path}": {e}'
+        ) from e

@@ -15,6 +15,7 @@ Scripting, keyed by container name (and optionally attempt and pod name)::
     fake.script("app", runs=1.0, oom=True)               # OOMKilled, 137
     fake.script("app", start_error="exec: \"nope\": not found")  # StartError, 128
     fake.script_exec(["cat", "/ready"], exit_code=1, stdout=b"no", times=2)
+    fake.script_attach("app", stdout=b"hello\n")         # what an attach to "app" shows
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from kubelite.clock import Clock
+from kubelite.images.interface import InvalidImageName
+from kubelite.images.reference import parse_reference
 from kubelite.runtime.interface import (
     ContainerConfig,
     ContainerState,
@@ -39,8 +42,10 @@ from kubelite.runtime.interface import (
     EventKind,
     ExecResult,
     NotFound,
+    PodStorage,
     RuntimeError_,
     RuntimeEvent,
+    RuntimeInfo,
     SandboxConfig,
     SandboxStatus,
     StartContainerError,
@@ -137,9 +142,13 @@ class FakeRuntime:
     """Implements ``kubelite.runtime.interface.Runtime`` in memory. Close it (``await
     fake.close()`` or ``async with``) so its timer tasks end with the test."""
 
-    def __init__(self, clock: Clock, *, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, data_dir: Path | None = None, info: RuntimeInfo | None = None
+    ) -> None:
         self.clock = clock
         self.data_dir = data_dir
+        self.runtime_info = info or RuntimeInfo()
+        self.storage: dict[str, PodStorage] = {}  # pod uid -> what pod_storage reports
         self.calls: list[Call] = []
         self.sandboxes: dict[str, _Sandbox] = {}
         self.containers: dict[str, _Container] = {}
@@ -147,6 +156,7 @@ class FakeRuntime:
         self.image_ids: dict[str, str] = {}
         self._scripts: dict[tuple[str | None, str, int | None], Script] = {}
         self._execs: dict[tuple[str | None, tuple[str, ...]], deque[ExecScript]] = {}
+        self._attaches: dict[str, ExecScript] = {}
         self._failures: dict[str, deque[BaseException]] = {}
         self._subscribers: list[asyncio.Queue[RuntimeEvent | None]] = []
         self._ids = itertools.count(1)
@@ -175,9 +185,28 @@ class FakeRuntime:
         Entries with ``times`` are used up in order; one without answers for ever."""
         self._execs.setdefault((container, tuple(argv)), deque()).append(ExecScript(**result))
 
+    def script_attach(self, container: str, **result: Any) -> None:
+        """What an attach to containers named ``container`` shows (ExecScript fields)."""
+        self._attaches[container] = ExecScript(**result)
+
     def fail_next(self, method: str, error: BaseException, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` raise ``error`` (after being recorded)."""
         self._failures.setdefault(method, deque()).extend([error] * times)
+
+    def use_disk(
+        self,
+        pod_uid: str,
+        *,
+        volumes: Mapping[str, int] | None = None,
+        containers: Mapping[str, int] | None = None,
+    ) -> None:
+        """What ``pod_storage`` reports for the pod from now on (bytes by volume and by
+        container name); parts not given are kept."""
+        old = self.storage.get(pod_uid, PodStorage())
+        self.storage[pod_uid] = PodStorage(
+            volumes=dict(old.volumes if volumes is None else volumes),
+            containers=dict(old.containers if containers is None else containers),
+        )
 
     def call_names(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -390,7 +419,16 @@ class FakeRuntime:
         self._enter("container_stats", container_id)
         c = self._container(container_id)
         running = c.status.state is ContainerState.RUNNING
-        return ContainerStats(memory_bytes=c.script.memory_bytes if running else 0, cpu_usage_ns=0)
+        memory = c.script.memory_bytes if running else 0
+        return ContainerStats(memory_bytes=memory, cpu_usage_ns=0, working_set_bytes=memory)
+
+    async def pod_storage(self, pod_uid: str) -> PodStorage:
+        self._enter("pod_storage", pod_uid)
+        return self.storage.get(pod_uid, PodStorage())
+
+    async def info(self) -> RuntimeInfo:
+        """Static facts: not recorded as a call."""
+        return self.runtime_info
 
     # ------------------------------------------------------------------ exec
 
@@ -413,6 +451,11 @@ class FakeRuntime:
         self._enter("exec_stream", container_id, tuple(argv), tty=tty, stdin=stdin)
         c = self._running(container_id)
         return FakeExecSession(self._exec_for(c, argv))
+
+    async def attach(self, container_id: str) -> FakeExecSession:
+        self._enter("attach", container_id)
+        c = self._running(container_id)
+        return FakeExecSession(self._attaches.get(c.config.name, ExecScript()))
 
     # ------------------------------------------------------------------ events, lifetime
 
@@ -538,4 +581,9 @@ class FakeRuntime:
 
 
 def _digest(image: str) -> str:
-    return "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+    """A stand-in repo digest, shaped as the real runtime's ``image_id`` (CS-7)."""
+    digest = "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+    try:
+        return f"{parse_reference(image).name}@{digest}"
+    except InvalidImageName:
+        return digest

@@ -53,3 +53,34 @@ def bounding_capabilities(all_caps: tuple[str, ...]) -> tuple[str, ...]:
             mask = int(line.split()[1], 16)
             return tuple(c for i, c in enumerate(all_caps) if mask >> i & 1)
     return all_caps
+
+
+CAP_SYS_RESOURCE = 24
+
+
+def oom_score_adj_floor(status: str, own_score: str) -> int | None:
+    """The lowest ``oom_score_adj`` a container started by this process can get: any (None)
+    with CAP_SYS_RESOURCE in the bounding set (runc's init runs with that set), else this
+    process's own value, below which the kernel refuses to go without it. Pure: it takes
+    the text of /proc/self/status and /proc/self/oom_score_adj."""
+    for line in status.splitlines():
+        if line.startswith("CapBnd:"):
+            if int(line.split()[1], 16) >> CAP_SYS_RESOURCE & 1:
+                return None
+            break
+    else:
+        return None  # no capability line: not Linux as we know it; let runc say what fails
+    try:
+        return int(own_score.strip())
+    except ValueError:
+        return 0
+
+
+def read_oom_score_adj_floor() -> int | None:
+    """``oom_score_adj_floor`` of this process, read once when the runtime starts."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        own = Path("/proc/self/oom_score_adj").read_text()
+    except OSError:
+        return None
+    return oom_score_adj_floor(status, own)

@@ -41,19 +41,37 @@ class HostAlias:
 
 
 @dataclass(frozen=True, slots=True)
+class PortMapping:
+    """A container port published on the node (``hostPort``), through the CNI portmap plugin."""
+
+    host_port: int
+    container_port: int
+    protocol: str = "TCP"  # TCP, UDP or SCTP, as the pod spec says it
+    host_ip: str = ""  # "" = every address of the node
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxConfig:
     pod_uid: str
     pod_name: str
     namespace: str
     attempt: int  # 0 for the first sandbox of a pod, +1 each time it is recreated (INIT-9)
-    hostname: str  # spec.hostname or the pod name (VOL-7)
+    hostname: str  # spec.hostname or the pod name (VOL-7); the node's name with host_network
+    # <hostname>.<subdomain>.<namespace>.svc.<domain> for a pod with spec.subdomain, else ""
+    fqdn: str = ""
     share_process_namespace: bool = False  # VOL-8
+    # The node's network (and UTS) namespace instead of the pod's own: no pod IP of its own.
+    host_network: bool = False
+    host_pid: bool = False  # containers see the node's processes (never with VOL-8's sharing)
+    host_ipc: bool = False  # the node's SysV IPC, POSIX message queues and /dev/shm
+    port_mappings: tuple[PortMapping, ...] = ()
     dns: DNSConfig = field(default_factory=DNSConfig)
     host_aliases: tuple[HostAlias, ...] = ()
     # Pod-level cgroup limits (sum of effective limits, RES-*); None means unlimited.
     memory_limit: int | None = None
     cpu_quota: int | None = None
     cpu_period: int | None = None
+    pids_limit: int | None = None  # the node's --pod-max-pids, on the pod cgroup
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -66,9 +84,10 @@ class SandboxStatus:
     attempt: int
     ready: bool  # False once stopped or when its network namespace has gone
     created_at: float
-    ip: str | None  # None until a pod network (CNI) gives one; loopback-only today
-    netns_path: str
+    ip: str | None  # the pod IP the pod network gave; None with host networking
+    netns_path: str  # "" with host networking
     labels: Mapping[str, str] = field(default_factory=dict)
+    host_network: bool = False
 
 
 # ---------------------------------------------------------------------------- volumes
@@ -94,6 +113,7 @@ class ProjectedFile:
     path: str  # relative to the volume root; the agent has already applied `items`
     data: bytes
     mode: int | None = None  # None: the volume's default_mode
+    owner: int | None = None  # the file's uid (a token for the pod's one user); None: root
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +124,30 @@ class FilesVolume:
     name: str
     files: tuple[ProjectedFile, ...]
     default_mode: int = 0o644
+    # "Memory": on a tmpfs of its own, never on disk (secret and projected volumes, as the
+    # kubelet keeps them); its size in bytes (None: the kernel's default, half of RAM)
+    medium: str = ""
+    size_limit: int | None = None
 
 
-VolumeSpec = EmptyDirVolume | HostPathVolume | FilesVolume
+@dataclass(frozen=True, slots=True)
+class ClaimVolume:
+    """A PersistentVolumeClaim's volume: the bound PersistentVolume's folder on the node,
+    bind-mounted like a hostPath. It outlives the pod; removing the pod's volumes never
+    touches it."""
+
+    name: str
+    path: str
+    # the PersistentVolume's hostPath type ("" for a ``local`` volume, which must exist)
+    type: str = ""
+    read_only: bool = False  # the pod's ``persistentVolumeClaim.readOnly``
+    # the pod's fsGroup is applied to the folder (``local`` and provisioned volumes; never a
+    # static hostPath, as the kubelet leaves those alone), with this fsGroupChangePolicy
+    manage_ownership: bool = False
+    ownership_policy: str = "Always"  # or OnRootMismatch
+
+
+VolumeSpec = EmptyDirVolume | HostPathVolume | FilesVolume | ClaimVolume
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +172,15 @@ class Resources:
 
 
 @dataclass(frozen=True, slots=True)
+class SeccompProfile:
+    """A container's seccomp confinement: ``Unconfined``, ``RuntimeDefault`` (the runtime's
+    default allow-list) or ``Localhost`` (a profile file; ``path`` is absolute)."""
+
+    type: str = "Unconfined"
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SecurityContext:
     run_as_user: int | None = None
     run_as_group: int | None = None
@@ -142,6 +192,7 @@ class SecurityContext:
     allow_privilege_escalation: bool | None = None  # False sets no_new_privs
     capabilities_add: tuple[str, ...] = ()
     capabilities_drop: tuple[str, ...] = ()
+    seccomp: SeccompProfile = field(default_factory=SeccompProfile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +213,9 @@ class ContainerConfig:
     resources: Resources = field(default_factory=Resources)
     security: SecurityContext = field(default_factory=SecurityContext)
     stop_signal: str = ""  # "" means the image's STOPSIGNAL, else SIGTERM
+    # An ephemeral container's target: the ID of a running container of the same sandbox whose
+    # PID namespace it joins (kubectl debug --target); "" for the sandbox's own setting.
+    pid_target: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)  # agent bookkeeping, returned as-is
 
 
@@ -180,7 +234,7 @@ class ContainerStatus:
     attempt: int
     state: ContainerState
     image: str  # as given in ContainerConfig
-    image_id: str  # sha256:… of the stored image
+    image_id: str  # the image's repo digest, docker.io/library/busybox@sha256:… (CS-7)
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
@@ -195,8 +249,33 @@ class ContainerStatus:
 
 @dataclass(frozen=True, slots=True)
 class ContainerStats:
-    memory_bytes: int
+    memory_bytes: int  # the cgroup's usage, page cache included
     cpu_usage_ns: int
+    # usage less the inactive file cache, never below 0: what metrics-server and the kubelet's
+    # eviction call the working set (what `kubectl top` shows)
+    working_set_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PodStorage:
+    """A pod's use of the node's disk, in bytes, as the kubelet's eviction manager reads it:
+    each disk-backed emptyDir by volume name, and each container (its latest instance, by
+    name) with its writable layer and its log files."""
+
+    volumes: Mapping[str, int] = field(default_factory=dict)
+    containers: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeInfo:
+    """What the host lets the runtime do, found out once when it starts.
+
+    ``oom_score_adj_floor``: the lowest ``oom_score_adj`` a container can get here (None: any).
+    Lowering it below the runtime's own value needs CAP_SYS_RESOURCE; without it a lower value
+    is raised to this floor, as containerd's ``restrict_oom_score_adj`` does for a runtime in a
+    user namespace, instead of failing every Guaranteed pod's start (QOS-3)."""
+
+    oom_score_adj_floor: int | None = None
 
 
 class EventKind(enum.Enum):
@@ -317,6 +396,11 @@ class Runtime(Protocol):
     async def list_containers(self, sandbox_id: str | None = None) -> list[ContainerStatus]: ...
     async def container_status(self, container_id: str) -> ContainerStatus: ...
     async def container_stats(self, container_id: str) -> ContainerStats: ...
+    async def pod_storage(self, pod_uid: str) -> PodStorage:
+        """What the pod's emptyDirs on disk and its containers take of the disk (VOL-3)."""
+        ...
+
+    async def info(self) -> RuntimeInfo: ...
 
     # Exec
     async def exec_sync(
@@ -326,6 +410,12 @@ class Runtime(Protocol):
     async def exec_stream(
         self, container_id: str, argv: Sequence[str], *, tty: bool = False, stdin: bool = False
     ) -> ExecSession: ...
+
+    async def attach(self, container_id: str) -> ExecSession:
+        """The running container's main process's stdio (kubectl attach). Its ``stdin``,
+        ``stdin_once`` and ``tty`` from ContainerConfig decide what ``close_stdin`` does;
+        ``kill`` detaches, ``wait`` gives 0. Raises if the container is not running."""
+        ...
 
     # State changes, pushed; the agent still relists as a safety net.
     def events(self) -> RuntimeEvents: ...

@@ -1,6 +1,9 @@
-"""Reading the CRI-format container logs that conmon writes.
+"""Where container logs live, and reading the CRI-format logs that conmon writes.
 
-Each line of ``<podLogsDir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`` is
+The layout is the kubelet's (``pod_log_dir``, ``container_log_path``): the agent names each
+container's file when it creates the container, ``pods/log`` and the run view find it again,
+and the GC removes it with its instance. Each line of
+``<podLogsDir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`` is
 ``<RFC3339Nano time> <stdout|stderr> <F|P> <text>``; ``P`` marks a fragment of a longer line
 whose end follows in later records. ``pods/log`` and ``kubelite run`` read through here:
 whole file, tail N lines, since a time, with or without timestamps, limited bytes, and a
@@ -11,11 +14,33 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+
+def pod_log_dir(pod_logs_dir: Path, namespace: str, name: str, uid: str) -> Path:
+    """``<podLogsDir>/<ns>_<pod>_<uid>``: one pod's folder, as the kubelet lays it out."""
+    return pod_logs_dir / f"{namespace}_{name}_{uid}"
+
+
+def container_log_path(pod_dir: Path, container: str, attempt: int) -> Path:
+    """``<pod folder>/<container>/<restartCount>.log`` (SYNC-7: the count is the attempt)."""
+    return pod_dir / container / f"{attempt}.log"
+
+
+def log_path(pod_logs_dir: Path, pod: Mapping[str, Any], container: str, attempt: int) -> Path:
+    """The log file of one instance of a container of ``pod`` (a Pod object)."""
+    meta = pod.get("metadata") or {}
+    folder = pod_log_dir(
+        pod_logs_dir,
+        str(meta.get("namespace", "default")),
+        str(meta.get("name", "")),
+        str(meta.get("uid", "")),
+    )
+    return container_log_path(folder, container, attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,20 @@ from kubelite.runtime import mounts
 from kubelite.runtime.interface import SandboxError
 
 NS_KINDS = ("net", "ipc", "uts")
+# With host networking the pod shares the node's network and UTS namespaces (its hostname is
+# the node's, as a kubelet does it); only IPC is its own.
+HOST_NETWORK_KINDS = ("ipc",)
+
+
+def own_kinds(*, host_network: bool, host_ipc: bool) -> tuple[str, ...]:
+    """The namespaces a sandbox makes for itself; hostNetwork keeps the node's network and
+    UTS, hostIPC the node's IPC. (hostPID needs nothing here: a container's PID namespace is
+    its own, or the pause's with VOL-8, unless it takes the node's.)"""
+    kinds = HOST_NETWORK_KINDS if host_network else NS_KINDS
+    return tuple(k for k in kinds if not (host_ipc and k == "ipc"))
+
+
+_FLAGS = {"net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000}  # CLONE_NEW*
 
 # PID 1 of a shared PID namespace: records its host pid (readlink of the host's /proc/self),
 # reaps every orphan, and waits for SIGKILL.
@@ -60,9 +74,6 @@ def ns_path(sandbox_dir: Path, kind: str) -> Path:
     return ns_dir(sandbox_dir) / kind
 
 
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -76,30 +87,37 @@ def _check(rc: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _unshare_and_bind(d: Path, hostname: str) -> None:
-    """In a thread of its own: new net/ipc/uts namespaces for this thread only (unshare(2)
-    of these kinds is per thread), the hostname set in the new UTS namespace, and each
+def _unshare_and_bind(d: Path, hostname: str, kinds: tuple[str, ...]) -> None:
+    """In a thread of its own: new namespaces of ``kinds`` for this thread only (unshare(2)
+    of these kinds is per thread), the hostname set in a new UTS namespace, and each
     namespace bind-mounted onto its file so that it outlives the thread, as ``unshare
     --net=FILE`` does."""
-    _check(_libc.unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-    name = hostname.encode()
-    _check(_libc.sethostname(name, len(name)), "sethostname")
-    for kind in NS_KINDS:
+    flags = 0
+    for kind in kinds:
+        flags |= _FLAGS[kind]
+    _check(_libc.unshare(flags), "unshare")
+    if "uts" in kinds:
+        name = hostname.encode()
+        _check(_libc.sethostname(name, len(name)), "sethostname")
+    for kind in kinds:
         mounts.mount(f"/proc/thread-self/ns/{kind}", d / kind, "", "", MS_BIND)
 
 
-async def create_namespaces(sandbox_dir: Path, hostname: str) -> None:
-    """Make persistent net/ipc/uts namespaces and set the pod's hostname (VOL-7), in a
-    short-lived thread (a process of util-linux ``unshare`` cost ~3 ms of every sandbox)."""
+async def create_namespaces(
+    sandbox_dir: Path, hostname: str, kinds: tuple[str, ...] = NS_KINDS
+) -> None:
+    """Make persistent namespaces (net/ipc/uts by default) and set the pod's hostname
+    (VOL-7), in a short-lived thread (a process of util-linux ``unshare`` cost ~3 ms of
+    every sandbox)."""
     d = ns_dir(sandbox_dir)
     d.mkdir(parents=True, exist_ok=True)
-    for kind in NS_KINDS:
+    for kind in kinds:
         (d / kind).touch()
     failure: list[OSError] = []
 
     def make() -> None:
         try:
-            _unshare_and_bind(d, hostname)
+            _unshare_and_bind(d, hostname, kinds)
         except OSError as err:
             failure.append(err)
 
@@ -123,14 +141,14 @@ def remove_namespaces(sandbox_dir: Path) -> None:
             pass
 
 
-def namespaces_alive(sandbox_dir: Path) -> bool:
+def namespaces_alive(sandbox_dir: Path, kinds: tuple[str, ...] = NS_KINDS) -> bool:
     """Each namespace file still has its namespace bound on it: a bind mount of nsfs shows
     another device than the folder it sits in (a stat each, where reading mountinfo cost a
     pass over every mount of the node)."""
     d = ns_dir(sandbox_dir)
     try:
         folder = os.stat(d).st_dev
-        return all(os.stat(d / kind).st_dev != folder for kind in NS_KINDS)
+        return all(os.stat(d / kind).st_dev != folder for kind in kinds)
     except (FileNotFoundError, NotADirectoryError):
         return False
 

@@ -1,8 +1,9 @@
 """The seam where a pod network attaches to a sandbox's network namespace.
 
-Today every pod gets loopback only: containers of a pod talk over ``localhost`` (VOL-7) and
-nothing leaves the node. A CNI plugin later implements the same two calls, returns the pod IP
-and undoes its work on detach; the sandbox code does not change.
+The runtime brings ``lo`` up itself (containers of a pod talk over ``localhost``, VOL-7); a
+``PodNetwork`` then wires the namespace to the node and returns the pod IP. The real one is
+CNI (``kubelite.network.cni``), handed in by whoever builds the runtime; ``LoopbackNetwork``
+gives no IP, for runtimes that run pods without a node network (tests, image tools).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Protocol
 
-from kubelite.runtime.interface import SandboxError
+from kubelite.runtime.interface import SandboxConfig, SandboxError
 from kubelite.runtime.netdial import socket_in_netns
 
 SIOCGIFFLAGS = 0x8913
@@ -32,29 +33,34 @@ def link_up(netns_path: str, name: str) -> None:
             fcntl.ioctl(sock, SIOCSIFFLAGS, _IFREQ.pack(name.encode(), flags | IFF_UP))
 
 
+def loopback_up(netns_path: str) -> None:
+    try:
+        link_up(netns_path, "lo")
+    except OSError as e:
+        raise SandboxError(f"failed to bring up lo in {netns_path}: {e}") from e
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     ip: str | None  # the pod IP, None while only loopback exists
 
 
 class PodNetwork(Protocol):
-    async def attach(self, sandbox_id: str, netns_path: str) -> Attachment:
-        """Wire the namespace up; called once per sandbox, before any container."""
+    async def attach(self, sandbox_id: str, netns_path: str, config: SandboxConfig) -> Attachment:
+        """Wire the namespace up; called once per sandbox, after ``lo`` is up and before any
+        container. Raises ``SandboxError`` with nothing left half-made."""
         ...
 
     async def detach(self, sandbox_id: str, netns_path: str) -> None:
-        """Undo ``attach``; must tolerate a namespace that has already gone."""
+        """Undo ``attach``; must tolerate a namespace that has already gone, and a sandbox
+        that was never attached (idempotent)."""
         ...
 
 
 class LoopbackNetwork:
-    """Brings ``lo`` up inside the namespace and gives no pod IP."""
+    """No node network: the pod has loopback only and no IP."""
 
-    async def attach(self, sandbox_id: str, netns_path: str) -> Attachment:
-        try:
-            link_up(netns_path, "lo")
-        except OSError as e:
-            raise SandboxError(f"failed to bring up lo in {netns_path}: {e}") from e
+    async def attach(self, sandbox_id: str, netns_path: str, config: SandboxConfig) -> Attachment:
         return Attachment(ip=None)
 
     async def detach(self, sandbox_id: str, netns_path: str) -> None:

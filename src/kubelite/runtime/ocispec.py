@@ -8,12 +8,13 @@ Kubernetes rules that decide what runs (command/args vs ENTRYPOINT/CMD, env merg
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubelite.images.interface import ImageConfig
 from kubelite.model.expansion import expand, expand_env
+from kubelite.runtime import seccomp
 from kubelite.runtime.interface import ContainerConfig, CreateContainerError, SecurityContext
 from kubelite.runtime.users import ProcessUser
 
@@ -83,7 +84,9 @@ ALL_CAPABILITIES: tuple[str, ...] = (
     "CAP_CHECKPOINT_RESTORE",
 )
 
-# Paths hidden from, or made read-only for, unprivileged containers (runc's defaults).
+# Paths hidden from, or made read-only for, unprivileged containers (containerd's defaults:
+# kernel memory, keyrings, timer and scheduler internals that leak what other tenants do, the
+# firmware and the power-capping counters, whose energy readings leak secrets through timing).
 MASKED_PATHS: tuple[str, ...] = (
     "/proc/acpi",
     "/proc/asound",
@@ -95,6 +98,7 @@ MASKED_PATHS: tuple[str, ...] = (
     "/proc/sched_debug",
     "/proc/scsi",
     "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 )
 READONLY_PATHS: tuple[str, ...] = (
     "/proc/bus",
@@ -118,12 +122,22 @@ class Mount:
 @dataclass(frozen=True, slots=True)
 class Namespaces:
     """Paths of the sandbox's namespaces that a container joins; ``pid=None`` gives the
-    container a PID namespace of its own (VOL-8)."""
+    container a PID namespace of its own (VOL-8) unless ``host_pid``; ``network=None`` and
+    ``uts=None`` keep the node's own (host networking), ``ipc=None`` the node's IPC."""
 
-    network: str
-    ipc: str
-    uts: str
+    network: str | None
+    ipc: str | None
+    uts: str | None
     pid: str | None = None
+    host_pid: bool = False  # the node's PID namespace: no pid entry at all
+
+
+def with_target_pid(ns: Namespaces, target_pid: int) -> Namespaces:
+    """``ns`` with the PID namespace of the process ``target_pid`` (as the node sees it), for
+    a container that targets another; the node's own PID namespace stays as it is."""
+    if ns.host_pid:
+        return ns
+    return replace(ns, pid=f"/proc/{target_pid}/ns/pid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +155,10 @@ class SpecInputs:
     host_devices: tuple[dict[str, Any], ...] = ()  # for privileged containers only
     # What "all capabilities" means on this host (privileged, add: [ALL]).
     available_capabilities: tuple[str, ...] = ALL_CAPABILITIES
+    # The content of a Localhost seccomp profile, already read and checked by the caller.
+    localhost_seccomp: Mapping[str, Any] | None = None
+    arch: str = "x86_64"  # seccomp's architectures (seccomp.machine())
+    oom_score_adj_floor: int | None = None  # RuntimeInfo: lower values are raised to it
 
 
 def container_argv(
@@ -255,14 +273,43 @@ def _resources(inputs: SpecInputs) -> dict[str, Any]:
 
 
 def _namespaces(ns: Namespaces) -> list[dict[str, str]]:
-    out = [
-        {"type": "network", "path": ns.network},
-        {"type": "ipc", "path": ns.ipc},
-        {"type": "uts", "path": ns.uts},
-        {"type": "mount"},
-    ]
-    out.append({"type": "pid", "path": ns.pid} if ns.pid else {"type": "pid"})
+    """A namespace left out of the list is the runtime's own, i.e. the node's."""
+    out = []
+    if ns.network is not None:
+        out.append({"type": "network", "path": ns.network})
+    if ns.ipc is not None:
+        out.append({"type": "ipc", "path": ns.ipc})
+    if ns.uts is not None:
+        out.append({"type": "uts", "path": ns.uts})
+    out.append({"type": "mount"})
+    if not ns.host_pid:
+        out.append({"type": "pid", "path": ns.pid} if ns.pid else {"type": "pid"})
     return out
+
+
+def seccomp_section(
+    security: SecurityContext,
+    bounding: Sequence[str],
+    localhost: Mapping[str, Any] | None,
+    arch: str,
+) -> dict[str, Any] | None:
+    """``linux.seccomp``: none for a privileged container (as containerd) or ``Unconfined``;
+    the runtime's default for ``RuntimeDefault``; the file's for ``Localhost``."""
+    kind = security.seccomp.type
+    if security.privileged or kind == "Unconfined":
+        return None
+    if kind == "RuntimeDefault":
+        return seccomp.runtime_default(bounding, arch)
+    if kind == "Localhost":
+        if localhost is None:
+            raise CreateContainerError(f"seccomp profile {security.seccomp.path!r} not loaded")
+        return dict(localhost)
+    raise CreateContainerError(f"unknown seccomp profile type {kind!r}")
+
+
+def oom_score_adj(value: int, floor: int | None) -> int:
+    """QOS-3, clamped where the host cannot go lower (RuntimeInfo.oom_score_adj_floor)."""
+    return value if floor is None else max(value, floor)
 
 
 def build_spec(inputs: SpecInputs) -> dict[str, Any]:
@@ -296,12 +343,17 @@ def build_spec(inputs: SpecInputs) -> dict[str, Any]:
         "noNewPrivileges": sec.allow_privilege_escalation is False and not sec.privileged,
     }
     if cfg.resources.oom_score_adj is not None:
-        process["oomScoreAdj"] = cfg.resources.oom_score_adj
+        process["oomScoreAdj"] = oom_score_adj(
+            cfg.resources.oom_score_adj, inputs.oom_score_adj_floor
+        )
     linux: dict[str, Any] = {
         "cgroupsPath": inputs.cgroups_path,
         "resources": _resources(inputs),
         "namespaces": _namespaces(inputs.namespaces),
     }
+    profile = seccomp_section(sec, caps, inputs.localhost_seccomp, inputs.arch)
+    if profile is not None:
+        linux["seccomp"] = profile
     if not sec.privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)

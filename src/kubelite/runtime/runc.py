@@ -19,11 +19,13 @@ from collections.abc import Sequence
 
 from kubelite.clock import Clock, SystemClock
 from kubelite.images.interface import RootfsProvider
+from kubelite.runtime import attach as attaching
 from kubelite.runtime import exec as execs
 from kubelite.runtime import volumes
 from kubelite.runtime.cgroups import PodCgroups
 from kubelite.runtime.containers import Containers
 from kubelite.runtime.dirwatch import DirWatch
+from kubelite.runtime.host import read_oom_score_adj_floor
 from kubelite.runtime.interface import (
     ContainerConfig,
     ContainerState,
@@ -32,9 +34,11 @@ from kubelite.runtime.interface import (
     EventKind,
     ExecResult,
     ExecSession,
+    PodStorage,
     RuntimeError_,
     RuntimeEvent,
     RuntimeEvents,
+    RuntimeInfo,
     SandboxConfig,
     SandboxStatus,
     VolumeSpec,
@@ -43,6 +47,7 @@ from kubelite.runtime.mounts import mounts_under, unmount_all_under
 from kubelite.runtime.network import LoopbackNetwork, PodNetwork
 from kubelite.runtime.runc_cli import Runc
 from kubelite.runtime.sandbox import Sandboxes
+from kubelite.runtime.state import ContainerRecord
 from kubelite.settings import Settings
 
 # Exits are noticed through inotify on conmon's exit folder (dirwatch); the poll is the
@@ -66,8 +71,11 @@ class RuncRuntime:
         half-made folders of a container the owner is creating right now."""
         self.settings = settings
         self.clock = clock or SystemClock()
+        settings.make_data_dir()
         for d in (settings.runtime_dir, settings.runc_root, settings.pods_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(d, 0o700)  # what lies below holds Secrets: root only, whatever was before
+        self._info = RuntimeInfo(oom_score_adj_floor=read_oom_score_adj_floor())
         self.cgroups = PodCgroups(settings.data_dir)
         self.runc = Runc(settings.runc_root)
         self.sandboxes = Sandboxes(
@@ -77,7 +85,7 @@ class RuncRuntime:
         self.containers = Containers(
             runtime_dir=settings.runtime_dir, pods_dir=settings.pods_dir, runc=self.runc,
             rootfs=rootfs, cgroups=self.cgroups, sandboxes=self.sandboxes, clock=self.clock,
-            on_event=self._publish,
+            on_event=self._publish, oom_score_adj_floor=self._info.oom_score_adj_floor,
         )  # fmt: skip
         self._subscribers: list[asyncio.Queue[RuntimeEvent | None]] = []
         self._closed = False
@@ -120,6 +128,8 @@ class RuncRuntime:
         mine = [c for c in self.containers.all() if c.sandbox_id == sandbox_id]
         await asyncio.gather(*(self.containers.remove(c.id) for c in mine))
         await self.sandboxes.remove(record)
+        if not self.sandboxes.all(record.pod_uid):
+            volumes.release_memory_files(self.settings.pods_dir, record.pod_uid)
 
     async def list_sandboxes(self, pod_uid: str | None = None) -> list[SandboxStatus]:
         return [self.sandboxes.status(r) for r in self.sandboxes.all(pod_uid)]
@@ -162,7 +172,26 @@ class RuncRuntime:
         return ContainerStats(
             memory_bytes=self.cgroups.memory_usage(record.cgroup_path),
             cpu_usage_ns=self.cgroups.cpu_usage_ns(record.cgroup_path),
+            working_set_bytes=self.cgroups.working_set(record.cgroup_path),
         )
+
+    async def pod_storage(self, pod_uid: str) -> PodStorage:
+        """Walks the folders (a ``du``), in a thread: a full emptyDir can be many files."""
+        return await asyncio.to_thread(self._pod_storage, pod_uid)
+
+    def _pod_storage(self, pod_uid: str) -> PodStorage:
+        latest: dict[str, ContainerRecord] = {}
+        for sandbox in self.sandboxes.all(pod_uid):
+            for c in self.containers.all(sandbox.id):
+                if c.name not in latest or c.created_at >= latest[c.name].created_at:
+                    latest[c.name] = c
+        return PodStorage(
+            volumes=volumes.empty_dir_usage(self.settings.pods_dir, pod_uid),
+            containers={n: self.containers.disk_usage(c) for n, c in latest.items()},
+        )
+
+    async def info(self) -> RuntimeInfo:
+        return self._info
 
     async def wait_container(self, container_id: str, timeout: float) -> bool:
         """Not part of the Protocol: True once the container has exited (tests, bench)."""
@@ -189,6 +218,11 @@ class RuncRuntime:
         self._running(container_id)
         work = self.containers.dir(container_id) / "exec"
         return await execs.exec_stream(self.runc, container_id, argv, work, tty=tty, stdin=stdin)
+
+    async def attach(self, container_id: str) -> ExecSession:
+        self._running(container_id)
+        link = self.containers.socket_link(self.containers.get(container_id))
+        return await attaching.attach(link, self.containers.dir(container_id))
 
     # ------------------------------------------------------------------ events
 

@@ -1,7 +1,8 @@
 """runc's command line, as the runtime uses it: start, kill, delete, state.
 
 Always with ``--root`` pointing at kubelite's own runc state (Settings.runc_root), so the
-host's containers and other kubelites are never touched.
+host's containers and other kubelites are never touched. A start whose init is known is done
+in-process through runc's exec FIFO (``execfifo``), with ``runc start`` as the fallback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from kubelite.runtime import execfifo
 from kubelite.runtime.interface import RuntimeError_, StartContainerError
 from kubelite.runtime.process import run_tool
 
@@ -23,7 +25,13 @@ class Runc:
     def argv(self, *args: str) -> list[str]:
         return [self.binary, "--root", str(self.root), *args]
 
-    async def start(self, container_id: str) -> None:
+    async def start(self, container_id: str, pid: int | None = None) -> None:
+        """Run a created container's process. ``pid``: its init's host pid, when known (what
+        ``runc create`` reported): then runc's exec FIFO is opened here, as ``runc start``
+        would open it, and ``runc start`` itself only runs when that cannot settle it."""
+        fifo = execfifo.fifo_path(self.root, container_id)
+        if pid is not None and await execfifo.release(fifo, pid):
+            return
         await run_tool(*self.argv("start", container_id), error=StartContainerError)
 
     async def kill(self, container_id: str, signal: str, *, all_processes: bool = False) -> bool:

@@ -37,6 +37,9 @@ class SandboxRecord:
     share_pid: bool = False
     ip: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
     pause_pid: int | None = None
     pause_start: int | None = None
     stopped_at: float | None = None
@@ -66,9 +69,13 @@ class ContainerRecord:
     message: str = ""
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
+    """Atomically; ``mode`` is the file's from its first byte on (0600 for what holds
+    secrets, such as a container's env in its ``config.json``)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(fd, mode)  # whatever the umask, and a stale temp file's mode
         json.dump(data, f)
     os.replace(tmp, path)
 

@@ -6,7 +6,9 @@ arrive exactly once and in revision order. History covers revisions ``(floor, cu
 watch starting below ``floor`` gets ``Compacted`` (HTTP 410, the client re-lists).
 
 History is kept as JSON text (a fraction of the memory of parsed dicts) and parsed again only
-for watchers that replay it; live events are parsed once and shared by every watcher.
+for watchers that replay it; live events are parsed once and shared by every watcher. It is
+bounded by count and by size (``DEFAULT_HISTORY_BYTES``), so objects that are gone do not stay
+in memory for long through it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import AsyncGenerator
 from kubelite.store.interface import Compacted, WatchEvent
 
 DEFAULT_HISTORY = 10_000
+DEFAULT_HISTORY_BYTES = 16 * 1024 * 1024  # of JSON text (objects and what they replaced)
 
 
 class _Kept:
@@ -30,20 +33,32 @@ class _Kept:
         self.type, self.key, self.revision = ev.type, ev.key, ev.revision
         self.text, self.prev_text = text, ev.prev_text
 
+    def size(self) -> int:
+        return len(self.text) + len(self.prev_text or "")
+
     def event(self) -> WatchEvent:
-        return WatchEvent(self.type, self.key, self.revision, json.loads(self.text), self.prev_text)
+        obj = json.loads(self.text)
+        return WatchEvent(self.type, self.key, self.revision, obj, self.prev_text, self.text)
 
 
 class Broadcaster:
-    def __init__(self, *, floor: int, history: int = DEFAULT_HISTORY) -> None:
+    def __init__(
+        self, *, floor: int, history: int = DEFAULT_HISTORY, max_bytes: int = DEFAULT_HISTORY_BYTES
+    ) -> None:
         self._history: deque[_Kept] = deque()
         self._max = history
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._floor = floor
         self._subscribers: set[asyncio.Queue[WatchEvent]] = set()
 
     @property
     def floor(self) -> int:
         return self._floor
+
+    @property
+    def history_bytes(self) -> int:
+        return self._bytes
 
     @property
     def watcher_count(self) -> int:
@@ -63,13 +78,42 @@ class Broadcaster:
 
     def compact(self, revision: int) -> None:
         while self._history and self._history[0].revision <= revision:
-            self._history.popleft()
+            self._forget_oldest()
         self._floor = max(self._floor, revision)
 
+    def _forget_oldest(self) -> int:
+        kept = self._history.popleft()
+        self._bytes -= kept.size()
+        return kept.revision
+
+    def states_at(self, revision: int, begin: str, end: str) -> dict[str, str | None]:
+        """How the keys in ``[begin, end)`` that changed after ``revision`` stood at it: their
+        JSON then, or None where they did not exist. ``Compacted`` if history no longer
+        reaches back to ``revision`` (or lost what a key held, as after a restart)."""
+        if revision < self._floor:
+            raise Compacted(revision, self._floor)
+        states: dict[str, str | None] = {}
+        for kept in reversed(self._history):  # newest first: the oldest change wins
+            if kept.revision <= revision:
+                break
+            if not begin <= kept.key < end:
+                continue
+            if kept.type == "ADDED":
+                states[kept.key] = None
+            elif kept.prev_text is None:
+                raise Compacted(revision, kept.revision)
+            else:
+                states[kept.key] = kept.prev_text
+        return states
+
     def _remember(self, event: WatchEvent, text: str) -> None:
-        self._history.append(_Kept(event, text))
-        while len(self._history) > self._max:
-            self._floor = self._history.popleft().revision
+        kept = _Kept(event, text)
+        self._history.append(kept)
+        self._bytes += kept.size()
+        while len(self._history) > self._max or (
+            self._bytes > self._max_bytes and len(self._history) > 1
+        ):
+            self._floor = self._forget_oldest()
 
     async def watch(self, prefix: str, since: int) -> AsyncGenerator[WatchEvent, None]:
         if since < self._floor:

@@ -10,7 +10,7 @@ log before N has been compacted, ``Compacted`` tells the client to re-list (HTTP
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -26,6 +26,12 @@ def make_key(resource: str, namespace: str, name: str) -> str:
 def split_key(key: str) -> tuple[str, str, str]:
     resource, namespace, name = [*key.split("/", 2), "", ""][:3]
     return resource, namespace, name
+
+
+def prefix_end(prefix: str) -> str:
+    """The first key after every key that starts with ``prefix`` (keys are compared as
+    strings, so a collection is one contiguous, sorted range)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
 
 
 def prefix_for(resource: str, namespace: str | None = None) -> str:
@@ -56,6 +62,16 @@ class Conflict(StorageError):
     """The caller's resourceVersion precondition does not match the stored one."""
 
 
+class Unavailable(StorageError):
+    """The store cannot answer now (its backend is down or has no leader); trying again may
+    help. For a write, whether it was applied is unknown. ``operation`` is what was asked
+    (``get``, ``list``, ``create``, ``update``, ``delete``)."""
+
+    def __init__(self, key: str, operation: str, message: str) -> None:
+        super().__init__(key, message)
+        self.operation = operation
+
+
 class Compacted(StorageError):
     """The requested revision is older than the oldest revision still kept."""
 
@@ -72,6 +88,7 @@ class WatchEvent:
     revision: int
     object: dict[str, Any]
     prev_text: str | None = None  # the object before a MODIFIED, as JSON, when known
+    text: str | None = None  # ``object`` as stored (JSON), when the store has it at hand
 
     def previous(self) -> dict[str, Any] | None:
         if self.prev_text is None:
@@ -80,10 +97,31 @@ class WatchEvent:
         return prev
 
 
+Match = Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list, read at ``revision``: the objects as stored (JSON text), in key
+    order. ``last_key`` is set when keys follow the page (a next page starts after it);
+    ``remaining`` is how many objects follow it, selected or not."""
+
+    texts: list[str]
+    revision: int
+    last_key: str | None = None
+    remaining: int = 0
+    objects: list[dict[str, Any]] | None = None  # parsed, when ``match`` ran
+
+
 class Store(Protocol):
     """Every method is atomic. Objects handed out are private copies the caller may mutate."""
 
     def current_revision(self) -> int: ...
+
+    def resource_revision(self, resource: str) -> int:
+        """The revision of the latest write to an object of ``resource`` (a key's first part),
+        so that a cache of one resource is rebuilt only when that resource changed."""
+        ...
 
     def oldest_revision(self) -> int:
         """The oldest revision a watch may still start from."""
@@ -95,6 +133,27 @@ class Store(Protocol):
 
     async def list(self, prefix: str) -> tuple[list[dict[str, Any]], int]:
         """Every object under ``prefix`` (sorted by key) and the revision they were read at."""
+        ...
+
+    async def list_page(
+        self,
+        prefix: str,
+        *,
+        start: str = "",
+        limit: int = 0,
+        revision: int = 0,
+        match: Match | None = None,
+        index: tuple[str, str] | None = None,
+    ) -> Page:
+        """Objects under ``prefix`` from key ``start`` on, at ``revision`` (0: the current
+        one; an older one is read as it was, or ``Compacted``), those ``match`` accepts, at
+        most ``limit`` (0: all). ``index`` is a ``(field, value)`` pair ``match`` requires, a
+        hint the store may answer from an index of that field (``add_index``)."""
+        ...
+
+    def add_index(self, prefix: str, field: str, value_of: Callable[[dict[str, Any]], str]) -> None:
+        """Keep the objects under ``prefix`` indexed by ``value_of`` (a field's value), for
+        ``list_page``'s ``index`` hint."""
         ...
 
     async def create(self, key: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelite.agent.dnsconfig import ClusterDNS
 from kubelite.agent.envvars import NodeFacts
 from kubelite.agent.eventtext import Event
 from kubelite.agent.node import NodeAgent
@@ -212,7 +213,9 @@ class Node:
         runtime: TimedRuntime | None = None,
         images: FakeImages | None = None,
         probes: FakeProbes | None = None,
+        jitter: float = 0.0,
     ) -> None:
+        """``jitter``: where in its range every resync timer falls (SYNC-1), 0 by default."""
         self.clock = clock or ManualClock(T0)
         self._own_runtime = runtime is None
         self.runtime = runtime or TimedRuntime(self.clock, data_dir=tmp / "fake")
@@ -229,6 +232,8 @@ class Node:
             settings=self.settings, runtime=self.runtime, images=self.images, client=self.pods,
             clock=self.clock, probe=self.probes,
             node=NodeFacts(node_name="node-1", host_ip="10.0.0.1", cpu="4", memory="8Gi"),
+            cluster_dns=ClusterDNS(("10.96.0.10",)),  # a node of a cluster, with its DNS
+            jitter=lambda: jitter,
         )  # fmt: skip
         self._task: asyncio.Task[None] | None = None
 

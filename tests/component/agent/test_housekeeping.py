@@ -9,14 +9,15 @@ or does not deliver that pod again."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kubelite.agent.checkpoint import BackoffCheckpoints
-from kubelite.agent.containerconfig import pod_log_dir
 from kubelite.agent.housekeeping import HOUSEKEEPING_SECONDS, ORPHAN_STOP_TIMEOUT
 from kubelite.agent.node import LOG_RETENTION_SECONDS
 from kubelite.agent.static import StaticPods
 from kubelite.clock import ManualClock
 from kubelite.runtime.interface import ContainerState
+from kubelite.runtime.logs import pod_log_dir
 from tests.component.agent.harness import T0, Node, TimedRuntime, c, pod
 
 OLD_UID = "uid-old"
@@ -38,10 +39,15 @@ async def _leave_a_pod_behind(tmp_path: Path, runtime: TimedRuntime, clock: Manu
         await first.advance_to(5)
         stored = first.pod("old")
         assert stored is not None
-        logs = pod_log_dir(first.settings.pod_logs_dir, stored)
+        logs = pod_log_dir(first.settings.pod_logs_dir, *_identity(stored))
     (logs / "app").mkdir(parents=True)
     (logs / "app" / "0.log").write_text("2023-11-14T22:13:20Z stdout F hello\n")
     return logs
+
+
+def _identity(pod: dict[str, Any]) -> tuple[str, str, str]:
+    meta = pod["metadata"]
+    return meta["namespace"], meta["name"], meta["uid"]
 
 
 def _checkpoints(node: Node) -> BackoffCheckpoints:
@@ -194,7 +200,7 @@ async def test_a_finished_pods_logs_stay_a_minute_for_kubectl_logs(tmp_path: Pat
         await node.advance(1)
         stored = node.pod("p")
         assert stored is not None
-        logs = pod_log_dir(node.settings.pod_logs_dir, stored)
+        logs = pod_log_dir(node.settings.pod_logs_dir, *_identity(stored))
         logs.mkdir(parents=True, exist_ok=True)
         node.pods.delete_pod(uid, grace=0)
         await node.advance(LOG_RETENTION_SECONDS - 5)

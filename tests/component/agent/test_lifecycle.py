@@ -232,3 +232,21 @@ async def test_a_missing_config_map_is_a_create_container_config_error_until_it_
         assert node.row("p") == "1/1 Running 0"
         (create,) = node.runtime.calls_of("create_container")
         assert ("MODE", "fast") in create.args[1].env
+
+
+async def test_tm2_a_log_that_cannot_be_read_gives_the_kubelets_message(tmp_path: Path) -> None:
+    """FallbackToLogsOnError with a log the agent cannot read: the terminated message says so,
+    in the kubelet's words, and the pod's sync goes on."""
+    async with Node.running(tmp_path) as node:
+        node.runtime.script("app", runs=1.0, exit_code=2)
+        app = c("app", terminationMessagePolicy="FallbackToLogsOnError")
+        node.add(pod("tm", [app], restart="Never"))
+        await node.advance_to(0.5)
+        node.runtime.container_named("app").log_path.mkdir(parents=True)  # unreadable as a file
+        await node.advance_to(2)
+        assert node.state("tm", "app") == ("terminated", "Error")
+        terminated = node.container("tm", "app")["state"]["terminated"]
+        assert terminated["message"] == (
+            "Error on reading termination message from logs: Is a directory"
+        )
+        assert node.status("tm")["phase"] == "Failed"

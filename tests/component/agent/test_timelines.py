@@ -537,3 +537,33 @@ async def test_tl8_a_failed_post_start_hook_kills_the_container_and_backs_off(
         await node.advance_to(60)
         starts = [round(t) for t in node.event_times("tl8", "Started")]
         assert starts == [0, 0, 10, 30]
+
+
+async def test_hk3_the_kill_after_a_failed_post_start_runs_the_pre_stop_hook_within_the_grace(
+    tmp_path: Path,
+) -> None:
+    """HK-3 / HK-4: the kubelet kills the container through its normal kill path: Killing
+    `FailedPostStartHook`, then the preStop hook, then the stop signal with what is left of
+    the grace period (15 s - 4 s in the hook)."""
+    async with Node.running(tmp_path) as node:
+        rt = node.runtime
+        rt.script_exec(["false"], container="app", exit_code=1)
+        rt.script_exec(["sh", "-c", "drain"], container="app", takes=4.0)
+        hooks = {
+            "postStart": {"exec": {"command": ["false"]}},
+            "preStop": {"exec": {"command": ["sh", "-c", "drain"]}},
+        }
+        node.add(pod("hk3", [c("app", lifecycle=hooks)], restart="Never", tgps=15))
+        await node.advance_to(10)
+        assert node.reasons("hk3") == [
+            "Pulled app",
+            "Created app",
+            "Started app",
+            "FailedPostStartHook app",
+            "Killing app",
+        ]
+        assert node.messages("hk3", "Killing") == ["FailedPostStartHook"]
+        execs = [call.args[1] for call in rt.calls_of("exec_sync")]
+        assert execs == [("false",), ("sh", "-c", "drain")]
+        assert [(s.name, round(s.t), s.timeout) for s in rt.stops] == [("app", 4, 11)]
+        assert node.state("hk3", "app")[0] == "terminated"

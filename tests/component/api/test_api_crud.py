@@ -48,6 +48,21 @@ async def test_invalid_pod_is_422_with_causes(client: TestClient) -> None:
     assert body["details"]["causes"][0]["field"] == "metadata.name"
 
 
+async def test_an_invalid_object_of_a_named_group_is_named_by_its_group_kind(
+    client: TestClient,
+) -> None:
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "reader"}, "rules": [{}]}  # fmt: skip
+    r = await client.post("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", json=role)
+    body = await r.json()
+    assert r.status == 422
+    assert body["message"].startswith('Role.rbac.authorization.k8s.io "reader" is invalid: ')
+    assert (body["details"]["group"], body["details"]["kind"]) == (
+        "rbac.authorization.k8s.io",
+        "Role",
+    )
+
+
 async def test_malformed_json_is_400(client: TestClient) -> None:
     r = await client.post(PODS, data=b"{nope", headers={"Content-Type": "application/json"})
     assert r.status == 400 and (await r.json())["kind"] == "Status"

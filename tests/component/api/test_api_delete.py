@@ -80,6 +80,18 @@ async def test_deleting_a_namespace_empties_it_then_removes_it(client: TestClien
     assert (await r.json())["status"]["phase"] == "Terminating"
     r = await client.post("/api/v1/namespaces/demo/configmaps", json={"metadata": {"name": "c"}})
     assert r.status == 403
+    refused = await r.json()
+    assert refused["message"] == (
+        'configmaps "c" is forbidden: unable to create new content in namespace demo because '
+        "it is being terminated"
+    )
+    assert refused["details"]["causes"] == [
+        {
+            "reason": "NamespaceTerminating",
+            "message": "namespace demo is being terminated",
+            "field": "metadata.namespace",
+        }
+    ]
     for _ in range(100):
         if (await client.get("/api/v1/namespaces/demo")).status == 404:
             break
@@ -103,3 +115,42 @@ async def test_binding_twice_is_a_conflict(client: TestClient) -> None:
         'Operation cannot be fulfilled on pods/binding "web": pod web is already assigned to '
         'node "n1"'
     )
+
+
+async def test_a_binding_with_a_stale_uid_is_a_conflict(client: TestClient) -> None:
+    await client.post(PODS, json=pod("web"))
+    body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "web", "uid": "other"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}}  # fmt: skip
+    r = await client.post(f"{PODS}/web/binding", json=body)
+    assert r.status == 409, await r.text()
+    assert "Precondition failed: UID in precondition: other" in (await r.json())["message"]
+
+
+async def test_an_eviction_honours_its_delete_preconditions(client: TestClient) -> None:
+    await client.post(PODS, json=pod("web"))
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "web"},
+            "deleteOptions": {"preconditions": {"uid": "other"}}}  # fmt: skip
+    r = await client.post(f"{PODS}/web/eviction", json=body)
+    assert r.status == 409, await r.text()
+    assert "the UID in the precondition (other) does not match" in (await r.json())["message"]
+    r = await client.get(f"{PODS}/web")
+    assert r.status == 200  # not deleted
+
+
+async def test_a_terminating_namespace_is_freed_through_its_finalize_subresource(
+    client: TestClient,
+) -> None:
+    """What `kubectl replace --raw /api/v1/namespaces/x/finalize -f -` does for a namespace
+    stuck Terminating: only spec.finalizers changes."""
+    r = await client.post("/api/v1/namespaces", json={"metadata": {"name": "stuck"}})
+    assert r.status == 201
+    ns = await (await client.get("/api/v1/namespaces/stuck")).json()
+    assert ns["spec"]["finalizers"] == ["kubernetes"]
+    ns["spec"]["finalizers"] = []
+    ns["status"] = {"phase": "Bogus"}
+    r = await client.put("/api/v1/namespaces/stuck/finalize", json=ns)
+    assert r.status == 200, await r.text()
+    after = await r.json()
+    assert after["spec"].get("finalizers") == [] and after["status"]["phase"] == "Active"
+    r = await client.get("/api/v1/namespaces/stuck/status")
+    assert r.status == 200 and (await r.json())["metadata"]["name"] == "stuck"

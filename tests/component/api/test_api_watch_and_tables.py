@@ -99,7 +99,20 @@ async def test_discovery_legacy_and_aggregated(client: TestClient) -> None:
     assert r.headers["Content-Type"] == agg_accept
     assert (await r.json())["kind"] == "APIGroupDiscoveryList"
     groups = await (await client.get("/apis")).json()
-    assert [g["name"] for g in groups["groups"]] == ["coordination.k8s.io", "events.k8s.io"]
+    assert [g["name"] for g in groups["groups"]] == [
+        "coordination.k8s.io",
+        "events.k8s.io",
+        "discovery.k8s.io",
+        "rbac.authorization.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "batch",
+        "apps",
+        "storage.k8s.io",
+        "kubelite.dev",  # kubelite's own: PodLifecycle
+        "certificates.k8s.io",
+        "metrics.k8s.io",  # served by kubelite itself, listed last as an aggregated API is
+    ]
 
 
 async def test_openapi_v3_advertises_field_validation_on_every_patch(client: TestClient) -> None:

@@ -72,7 +72,7 @@ async def test_image_config_and_id_need_the_image_in_the_store(images: Images) -
         images.rootfs.image_config("busybox:1.36")
     assert info.value.reason == "ErrImageNeverPull"
     pulled = await images.pull("nginx:1.25.3")
-    assert images.rootfs.image_id("nginx:1.25.3") == pulled.id
+    assert images.rootfs.image_id("nginx:1.25.3") == pulled.repo_digests[0]
     cfg = images.rootfs.image_config("nginx:1.25.3")
     assert cfg.cmd == ("nginx", "-g", "daemon off;") and cfg.stop_signal == "SIGQUIT"
 

@@ -53,11 +53,11 @@ def kubelite_run(tmp_path: Path, registry_config_file: Path) -> Iterator[StartRu
         if run.proc.poll() is None:
             problems.append(f"kubelite run (pid {run.proc.pid}) was still running: killed")
         run.close()
-        found = leftovers.find(run.data_dir)
+        found = leftovers.find(run.data_dir, run.ranges.service_cidr)
         if found:
             problems.append(f"{run.data_dir.name} left behind: {found.describe()}")
             leftovers.remove(run.data_dir, found)
-            still = leftovers.find(run.data_dir)
+            still = leftovers.find(run.data_dir, run.ranges.service_cidr)
             if still:
                 problems.append(f"{run.data_dir.name} could not remove: {still.describe()}")
     if problems:

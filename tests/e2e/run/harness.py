@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from tests.e2e.netranges import unique_ranges
+
 ROW = re.compile(
     r"^(?P<time>\d\d:\d\d:\d\d)\s+(?P<name>\S+)\s+(?P<ready>\d+/\d+)\s+(?P<status>\S+)\s+"
     r"(?P<restarts>\d+)(?: \((?P<ago>[^)]*) ago\))?$"
@@ -61,9 +63,11 @@ class KubeliteRun:
         timeout: float | None,
         extra: tuple[str, ...] = (),
     ) -> None:
+        self.ranges = unique_ranges()
         argv = [
             sys.executable, "-m", "kubelite", "run",
             "--data-dir", str(data_dir), "--registry-config", str(registry_config),
+            *self.ranges.flags(),
             *(("--timeout", f"{timeout:g}") if timeout is not None else ()),
             *extra, *(str(f) for f in files),
         ]  # fmt: skip

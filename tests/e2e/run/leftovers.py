@@ -4,7 +4,9 @@
 * mounts at or below the data directory (overlays, emptyDirs, namespace files);
 * processes whose command line names the data directory (conmon, the PID-namespace pause);
 * the cgroup folder ``kubelite-<digest of the data dir>`` on every mounted hierarchy
-  (``runtime/cgroups.py``: pod and container cgroups live below it).
+  (``runtime/cgroups.py``: pod and container cgroups live below it);
+* the pod network named after the data dir (``network/layout.py``): its bridge, its nftables
+  table, its CNI state folder, and the Service range's black hole (a port-less bridge).
 
 ``find`` only looks; ``remove`` kills, deletes, unmounts and removes what ``find`` reported,
 deepest first, so a failed test still leaves the machine clean.
@@ -17,10 +19,12 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubelite.network.layout import NetworkLayout
 from kubelite.runtime.cgroups import PodCgroups, hierarchies
+from kubelite.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +33,12 @@ class Leftovers:
     mounts: list[str]
     processes: list[tuple[int, str]]
     cgroups: list[Path]
+    network: list[str] = field(default_factory=list)  # "link X", "table X", "dir X", "route X"
 
     def __bool__(self) -> bool:
-        return bool(self.containers or self.mounts or self.processes or self.cgroups)
+        return bool(
+            self.containers or self.mounts or self.processes or self.cgroups or self.network
+        )
 
     def describe(self) -> str:
         parts = []
@@ -43,6 +50,8 @@ class Leftovers:
             parts.append(f"processes {self.processes}")
         if self.cgroups:
             parts.append(f"cgroups {[str(c) for c in self.cgroups]}")
+        if self.network:
+            parts.append(f"network {self.network}")
         return "; ".join(parts)
 
 
@@ -91,12 +100,33 @@ def cgroup_dirs(data_dir: Path) -> list[Path]:
     return [h.mount / root for h in hierarchies() if (h.mount / root).exists()]
 
 
-def find(data_dir: Path) -> Leftovers:
+def network_objects(data_dir: Path, service_cidr: str | None = None) -> list[str]:
+    layout = NetworkLayout.from_settings(Settings(data_dir=data_dir))
+    found = []
+    for link in (layout.bridge, layout.service_sink):
+        if Path("/sys/class/net", link).exists():
+            found.append(f"link {link}")
+    r = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False)
+    if f"table ip {layout.nft_table}" in r.stdout.splitlines():
+        found.append(f"table {layout.nft_table}")
+    if layout.state_dir.exists():
+        found.append(f"dir {layout.state_dir}")
+    if service_cidr:
+        routes = subprocess.run(
+            ["ip", "route", "show", service_cidr], capture_output=True, text=True
+        ).stdout.split()
+        if service_cidr in routes:
+            found.append(f"route {service_cidr}")
+    return found
+
+
+def find(data_dir: Path, service_cidr: str | None = None) -> Leftovers:
     return Leftovers(
         containers=runc_containers(data_dir),
         mounts=mounts_under(data_dir),
         processes=processes_naming(data_dir),
         cgroups=cgroup_dirs(data_dir),
+        network=network_objects(data_dir, service_cidr),
     )
 
 
@@ -113,6 +143,15 @@ def remove(data_dir: Path, found: Leftovers) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True, timeout=30)
     for top in found.cgroups:
         _remove_cgroup_tree(top)
+    for what in found.network:
+        kind, _, name = what.partition(" ")
+        argv = {
+            "link": ["ip", "link", "del", name],
+            "table": ["nft", "delete", "table", "ip", name],
+            "dir": ["rm", "-rf", name],
+            "route": ["ip", "route", "del", name],
+        }[kind]
+        subprocess.run(argv, capture_output=True, timeout=30)
 
 
 def _remove_cgroup_tree(top: Path) -> None:

@@ -30,6 +30,7 @@ TESTED = {
     "logging-sidecar.yaml",
     "migration-before-app.yaml",
     "native-sidecar.yaml",
+    "nginx-log-sidecar.yaml",
 }
 # between two container starts of one pod, kubectl says NotReady
 STARTING = frozenset({"NotReady"})
@@ -211,3 +212,33 @@ def test_ambassador_forwards_the_app_request_to_the_backend(kubelite_run: StartR
     assert "hello from the backend, via the ambassador" in run.logs("app-with-ambassador", "app")
     assert all(r.restarts == 0 for r in run.rows("app-with-ambassador")), run.screen()
     assert run.logs("app-with-ambassador", "ambassador") == []
+
+
+def test_nginx_access_log_in_an_empty_dir_is_shipped_by_a_sidecar(
+    kubelite_run: StartRun,
+) -> None:
+    run = kubelite_run(example("nginx-log-sidecar.yaml"), timeout=6)
+    assert_stopped_by_timeout(run)
+    shipped = run.logs("nginx-with-log-shipper", "log-shipper")
+    # the upstream image's "main" format, written to the emptyDir file, not to stdout
+    assert any(
+        re.match(r'^127\.0\.0\.1 - - \[.+\] "GET / HTTP/1\.1" 200 \d+ "-" "Wget"', line)
+        for line in shipped
+    ), shipped
+    assert not any('"GET / HTTP/1.1"' in line for line in run.logs("nginx-with-log-shipper", "web"))
+
+
+def test_a_service_in_the_manifests_gets_a_cluster_ip_dns_and_endpoints(
+    kubelite_run: StartRun,
+) -> None:
+    """Without an API server, kubelite run keeps the manifests' Services itself: a cluster IP
+    from the Service range, EndpointSlices from the pods, the proxy's rules and cluster DNS."""
+    run = kubelite_run(EXAMPLES / "cluster" / "wait-for-database.yaml", timeout=12)
+    assert_stopped_by_timeout(run)
+    (line,) = [ln for ln in run.screen().splitlines() if "service/postgres-svc" in ln]
+    ip = line.split()[3]
+    assert line.split()[1:3] == ["service/postgres-svc", "ClusterIP"]
+    assert line.endswith(" 5432/TCP")
+    assert run.logs("app", "wait-for-db")[-1] == "postgres-svc is up"
+    assert run.logs("app", "app") == [f"app started, database at {ip}:5432"]
+    assert run.index(r"\] postgres-svc is up") < run.index(r"\] app started")

@@ -328,10 +328,13 @@ def test_the_leftover_check_finds_and_removes_what_a_killed_run_left(
     run = kubelite_run(pod("orphaned", TRAPS_TERM), timeout=None)
     run.wait_for(r"orphaned\s+1/1\s+Running", 30)
     run.kill()
-    found = leftovers.find(run.data_dir)
+    cidr = run.ranges.service_cidr
+    found = leftovers.find(run.data_dir, cidr)
     assert found.containers and found.mounts and found.processes and found.cgroups, found
+    assert sum(n.startswith("link ") for n in found.network) == 2, found  # bridge, sink
+    assert f"route {cidr}" in found.network, found
     leftovers.remove(run.data_dir, found)
-    assert not leftovers.find(run.data_dir), leftovers.find(run.data_dir).describe()
+    assert not leftovers.find(run.data_dir, cidr), leftovers.find(run.data_dir, cidr).describe()
 
 
 # ---------------------------------------------------------------------- bad input
@@ -388,7 +391,7 @@ def test_a_missing_file_exits_two_and_names_the_path(
         ),
         pytest.param(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n",
-            "kubelite run handles v1 Pod, ConfigMap and Secret, not apps/v1 Deployment",
+            "kubelite run handles v1 Pod, ConfigMap, Secret and Service, not apps/v1 Deployment",
             id="unsupported-kind",
         ),
         pytest.param("kind: [unclosed\n", "error parsing", id="not-yaml"),

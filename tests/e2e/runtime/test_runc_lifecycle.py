@@ -190,6 +190,29 @@ async def test_start_finishes_after_an_interrupted_start(runtime: RuncRuntime) -
     assert status.exit_code == 0 and "resumed" in status.log_path.read_text()
 
 
+async def test_a_start_without_runc_start_leaves_runc_reporting_it_running(
+    runtime: RuncRuntime,
+) -> None:
+    """The start goes through runc's exec FIFO (no `runc start` process): runc itself must
+    then see exactly what `runc start` leaves, a running container and no FIFO."""
+    from kubelite.runtime import execfifo
+
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    assert not execfifo.fifo_path(runtime.runc.root, cid).exists()
+    state = await runtime.runc.state(cid)
+    assert state is not None and state["status"] == "running"
+
+
+async def test_a_second_start_of_a_started_container_is_refused(runtime: RuncRuntime) -> None:
+    """With the FIFO gone, `runc start` has the last word (its own error)."""
+    sid = await sandbox(runtime)
+    cid = await run(runtime, sid, container(runtime, "c", ["sleep", "60"]))
+    record = runtime.containers.get(cid)
+    with pytest.raises(StartContainerError, match="running"):
+        await runtime.runc.start(cid, runtime.containers.pid(record))
+
+
 async def test_privileged_gets_all_capabilities_devices_and_unmasked_proc(
     runtime: RuncRuntime,
 ) -> None:

@@ -18,7 +18,7 @@ from kubelite.agent.actions import (
     StartContainer,
     StopContainer,
 )
-from kubelite.agent.backoff import go_duration
+from kubelite.agent.gotext import go_duration
 from kubelite.agent.observed import ObservedPod
 from kubelite.model.pod import PodSpec
 from kubelite.runtime.interface import ContainerState, ContainerStatus, SandboxStatus

@@ -1,4 +1,4 @@
-"""CrashLoopBackOff and image-pull back-off (BO-1..BO-9) and Go duration text."""
+"""CrashLoopBackOff and image-pull back-off (BO-1..BO-9)."""
 
 import pytest
 
@@ -8,9 +8,6 @@ from kubelite.agent.backoff import (
     BackoffState,
     check,
     crash_key,
-    forget_pod,
-    go_duration,
-    go_duration_ms,
     pull_failed,
     pull_in_backoff,
     pull_key,
@@ -105,34 +102,3 @@ def test_bo9_an_image_pull_failure_starts_a_10s_pull_backoff() -> None:
 
 def test_bo9_no_record_means_no_pull_backoff() -> None:
     assert not pull_in_backoff(BackoffState(), "uid_x", now=0.0)
-
-
-def test_records_of_a_removed_pod_are_forgotten() -> None:
-    state = BackoffState().with_entry("p_ns_uid-1_app_h", BackoffEntry(10, 0))
-    state = state.with_entry("uid-1_busybox", BackoffEntry(10, 0))
-    state = state.with_entry("q_ns_uid-2_app_h", BackoffEntry(10, 0))
-    assert set(forget_pod(state, "uid-1").entries) == {"q_ns_uid-2_app_h"}
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0, "0s"),
-        (10, "10s"),
-        (40, "40s"),
-        (80, "1m20s"),
-        (160, "2m40s"),
-        (300, "5m0s"),
-        (3600, "1h0m0s"),
-        (0.868, "868ms"),
-        (9.477, "9.477s"),
-        (1.5, "1.5s"),
-        (0.0000015, "1.5µs"),
-    ],
-)
-def test_bo5_go_duration_text(seconds: float, text: str) -> None:
-    assert go_duration(seconds) == text
-
-
-def test_ev2_pull_durations_are_truncated_to_milliseconds() -> None:
-    assert go_duration_ms(9.4779) == "9.477s"

@@ -1,11 +1,8 @@
 """Smaller rules: terminated reasons and container IDs (CS-4, CS-7, TERM-3), postStart holds
-the status (HK-2), hook failure texts (HK-5..HK-7), sync timers (SYNC-1), phase never Unknown
-(PH-6), sidecar OOM cap (SC-13)."""
+the status (HK-2), sync timers (SYNC-1), phase never Unknown (PH-6), sidecar OOM cap (SC-13)."""
 
 import pytest
 
-from kubelite.agent import eventtext as ev
-from kubelite.agent.actions import PodPlan
 from kubelite.agent.observed import ObservedPod
 from kubelite.agent.planning import resync_interval
 from kubelite.agent.podstatus import StatusFacts, pod_status
@@ -73,35 +70,23 @@ def test_hk2_a_restart_in_post_start_keeps_showing_the_previous_state() -> None:
     assert st["containerStatuses"][0]["state"] == {"waiting": {"reason": "CrashLoopBackOff"}}
 
 
-def test_hk5_hk6_hk7_hook_failure_details() -> None:
-    spec = pod([c("app")])
-    app = spec.containers[0]
-    assert ev.exec_hook_failed(
-        ["sh", "-c", "exit 3"], app, spec, "command terminated with exit code 3", "boom"
-    ) == (
-        'Exec lifecycle hook ([sh -c exit 3]) for Container "app" in Pod "p_ns(uid-1)" failed - '
-        'error: command terminated with exit code 3, message: "boom"'
-    )
-    assert ev.http_hook_failed("/stop", app, spec, "connection refused") == (
-        'HTTP lifecycle hook (/stop) for Container "app" in Pod "p_ns(uid-1)" failed - '
-        "error: connection refused"
-    )
-    assert ev.SLEEP_HOOK_CUT_SHORT == "container terminated before sleep hook finished"
-
-
 @pytest.mark.parametrize(
-    ("case", "plan", "failed", "jitter", "seconds"),
+    ("case", "failed", "jitter", "wake_by", "seconds"),
     [
-        ("a clean sync waits a minute", PodPlan(), False, 0.0, 60.0),
-        ("with full jitter up to 90 s", PodPlan(), False, 0.999, 89.97),
-        ("after an error 10 s", PodPlan(), True, 0.0, 10.0),
-        ("back-off counts as an error (BO-6)", PodPlan(resync_after=3.0), False, 1.0, 15.0),
+        ("a clean sync waits a minute", False, 0.0, None, 60.0),
+        ("with full jitter up to 90 s", False, 0.999, None, 89.97),
+        ("after an error 10 s", True, 0.0, None, 10.0),
+        ("… and up to 15 s", True, 0.999, None, 14.995),
+        ("a back-off that ends sooner wakes the pod then (BO-6)", True, 0.5, 3.0, 3.0),
+        ("one that ends later does not delay the error timer", True, 0.0, 40.0, 10.0),
+        ("a deadline already past wakes it at once (PH-4)", False, 0.0, -2.0, 0.0),
     ],
 )
 def test_sync1_the_per_pod_timer(
-    case: str, plan: PodPlan, failed: bool, jitter: float, seconds: float
+    case: str, failed: bool, jitter: float, wake_by: float | None, seconds: float
 ) -> None:
-    assert resync_interval(plan, failed=failed, jitter=jitter) == pytest.approx(seconds), case
+    got = resync_interval(failed=failed, jitter=jitter, wake_by=wake_by)
+    assert got == pytest.approx(seconds), case
 
 
 def test_ph6_the_phase_is_never_unknown_even_for_unknown_containers() -> None:

@@ -112,3 +112,65 @@ def test_referenced_objects_cover_env_env_from_and_volumes() -> None:
         }
     }
     assert referenced_objects(pod) == ({"c1", "c2"}, {"s1", "s2"})
+
+
+def _svc(ns: str, name: str, ip: str, ports: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "metadata": {"namespace": ns, "name": name},
+        "spec": {"clusterIP": ip, "ports": ports},
+    }
+
+
+KUBERNETES = _svc("default", "kubernetes", "10.96.0.1", [{"name": "https", "port": 443}])
+POSTGRES = _svc(
+    "shop",
+    "postgres-svc",
+    "10.96.3.4",
+    [{"name": "sql", "port": 5432, "protocol": "TCP"}, {"name": "metrics", "port": 9187}],
+)
+HEADLESS = _svc("shop", "db", "None", [{"port": 5432}])
+OTHER_NS = _svc("other", "web", "10.96.9.9", [{"port": 80}])
+
+
+def test_service_variables_follow_the_kubelets_names_and_docker_links() -> None:
+    pod = {"metadata": {"namespace": "shop"}, "spec": {}}
+    objects = Objects(services=(KUBERNETES, POSTGRES, HEADLESS, OTHER_NS))
+    env = dict(resolve_env(pod, {"name": "c"}, objects, NodeFacts()))
+    assert env["KUBERNETES_SERVICE_HOST"] == "10.96.0.1"
+    assert env["KUBERNETES_SERVICE_PORT"] == "443"
+    assert env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443"
+    assert env["KUBERNETES_PORT"] == "tcp://10.96.0.1:443"
+    assert env["POSTGRES_SVC_SERVICE_HOST"] == "10.96.3.4"
+    assert env["POSTGRES_SVC_SERVICE_PORT"] == "5432"
+    assert env["POSTGRES_SVC_SERVICE_PORT_METRICS"] == "9187"
+    assert env["POSTGRES_SVC_PORT_5432_TCP"] == "tcp://10.96.3.4:5432"
+    assert env["POSTGRES_SVC_PORT_5432_TCP_PROTO"] == "tcp"
+    assert env["POSTGRES_SVC_PORT_5432_TCP_PORT"] == "5432"
+    assert env["POSTGRES_SVC_PORT_5432_TCP_ADDR"] == "10.96.3.4"
+    assert not any(k.startswith(("DB_", "WEB_")) for k in env), "headless / other namespace"
+
+
+def test_without_service_links_only_the_kubernetes_service_is_there() -> None:
+    pod = {"metadata": {"namespace": "shop"}, "spec": {"enableServiceLinks": False}}
+    env = dict(
+        resolve_env(pod, {"name": "c"}, Objects(services=(KUBERNETES, POSTGRES)), NodeFacts())
+    )
+    assert "KUBERNETES_SERVICE_HOST" in env
+    assert not any(k.startswith("POSTGRES") for k in env)
+
+
+def test_the_containers_own_variables_win_and_may_refer_to_service_variables() -> None:
+    pod = {"metadata": {"namespace": "shop"}, "spec": {}}
+    container = {
+        "name": "c",
+        "env": [
+            {"name": "POSTGRES_SVC_SERVICE_PORT", "value": "1"},
+            {"name": "DSN", "value": "pg://$(POSTGRES_SVC_SERVICE_HOST):5432"},
+        ],
+    }
+    env = resolve_env(pod, container, Objects(services=(POSTGRES,)), NodeFacts())
+    names = [k for k, _ in env]
+    assert names[:2] == ["POSTGRES_SVC_SERVICE_PORT", "DSN"]  # declared first, in order
+    assert dict(env)["POSTGRES_SVC_SERVICE_PORT"] == "1"
+    assert dict(env)["DSN"] == "pg://10.96.3.4:5432"
+    assert names.count("POSTGRES_SVC_SERVICE_PORT") == 1

@@ -102,7 +102,7 @@ APP, INIT, PROXY = POD.containers[0], POD.init_containers[0], POD.init_container
             "DeadlineExceeded",
             ev.deadline_exceeded(),
             Event(
-                "Warning",
+                "Normal",
                 "DeadlineExceeded",
                 "Pod was active on the node longer than the specified deadline",
             ),

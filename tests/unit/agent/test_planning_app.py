@@ -4,12 +4,13 @@
 import pytest
 
 from kubelite.agent.actions import KillPod, KillReason, StartContainer
-from kubelite.agent.appplan import should_restart
 from kubelite.agent.backoff import BackoffEntry, BackoffState, crash_key
 from kubelite.agent.labels import SPEC_HASH, spec_hash
 from kubelite.agent.observed import ObservedPod
-from kubelite.agent.planning import plan_pod, post_start_failed
+from kubelite.agent.planning import plan_pod
+from kubelite.agent.predicates import should_restart
 from kubelite.agent.probestate import ProbeResults, Result
+from kubelite.agent.termination import post_start_failed
 from kubelite.model.pod import PodSpec, ProbeType
 from kubelite.runtime.interface import ContainerState, ContainerStatus
 from tests.unit.agent.builders import (
@@ -216,6 +217,31 @@ def test_sync2_term5_a_terminal_phase_stops_what_still_runs_and_starts_nothing()
     obs = observed(running(spec, "a"), exited(spec, "b", 1))
     p = plan_pod(spec, obs, ProbeResults(), BackoffState(), NOW, phase="Failed")
     assert describe(p) == ["kill pod: stop [a] sandboxes [sb0]"] and p.terminating
+
+
+@pytest.mark.parametrize(
+    ("case", "restart", "app_exit", "starts"),
+    [
+        ("Never: an app container that exited stays terminated", "Never", 0, ["logs"]),
+        ("Never: even after a failure", "Never", 1, ["logs"]),
+        ("OnFailure: a succeeded one stays terminated", "OnFailure", 0, ["logs"]),
+        ("OnFailure: a failed one runs again", "OnFailure", 1, ["app", "logs"]),
+        ("Always: it runs again", "Always", 0, ["app", "logs"]),
+    ],
+)
+def test_sc14_only_sidecars_and_failed_onfailure_containers_leave_terminated(
+    case: str, restart: str, app_exit: int, starts: list[str]
+) -> None:
+    """The kubelet's status manager refuses a status that takes a regular container of a Never
+    pod (or a succeeded one of an OnFailure pod) from terminated back to running; the planner
+    never starts one, so kubelite never writes such a status. Sidecars are exempt."""
+    spec = pod([c("app"), c("web")], [sidecar("logs")], restart)
+    obs = observed(
+        exited(spec, "logs", 0), running(spec, "web"), exited(spec, "app", app_exit, at=T0 + 10)
+    )
+    p = plan_pod(spec, obs, ProbeResults(), BackoffState(), NOW)
+    started = sorted(a.name for a in p.actions if isinstance(a, StartContainer))
+    assert started == starts, case
 
 
 # ---------------------------------------------------------------------- deletion, TERM-1

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from kubelite.agent.actions import StartFailure
+from kubelite.agent.containerstatus import started_instances
 from kubelite.agent.observed import ObservedPod
-from kubelite.agent.podstatus import StatusFacts, pod_status
+from kubelite.agent.podstatus import StatusFacts, pod_status, with_api_conditions
 from kubelite.agent.probestate import ProbeResults, Result
 from kubelite.model.pod import PodSpec, ProbeType, format_time
 from kubelite.runtime.interface import ContainerState
@@ -523,3 +524,60 @@ def test_tm4_messages_are_cut_to_an_equal_share_of_12288_bytes() -> None:
         "message"
     ]
     assert len(message) == 4096
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "started"),
+    [
+        ("an empty status starts nothing", {}, set()),
+        (
+            "app and sidecar statuses that say started",
+            {
+                "initContainerStatuses": [
+                    {"name": "proxy", "started": True, "containerID": "kubelite://p1"}
+                ],
+                "containerStatuses": [
+                    {"name": "app", "started": True, "containerID": "kubelite://a1"}
+                ],
+            },
+            {"p1", "a1"},
+        ),
+        (
+            "a container not started yet",
+            {
+                "containerStatuses": [
+                    {"name": "app", "started": False, "containerID": "kubelite://a"}
+                ]
+            },
+            set(),
+        ),
+        ("a status without a container ID", {"containerStatuses": [{"started": True}]}, set()),
+    ],
+)
+def test_pr5_cs5_the_probes_read_started_instances_from_the_written_status(
+    case: str, status: dict[str, Any], started: set[str]
+) -> None:
+    assert started_instances(status) == frozenset(started), case
+
+
+def test_co1_co5_conditions_the_kubelet_does_not_own_come_from_the_api_object() -> None:
+    mine = {
+        "phase": "Running",
+        "conditions": [
+            {"type": "old-gate", "status": "False"},
+            {"type": "Ready", "status": "False"},
+        ],
+    }
+    api = {
+        "phase": "Pending",
+        "conditions": [
+            {"type": "example.com/lb", "status": "True"},
+            {"type": "Ready", "status": "True"},
+        ],
+    }
+    merged = with_api_conditions(mine, api)
+    assert merged["phase"] == "Running"
+    assert merged["conditions"] == [
+        {"type": "example.com/lb", "status": "True"},
+        {"type": "Ready", "status": "False"},
+    ]

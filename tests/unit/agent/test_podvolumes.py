@@ -6,6 +6,7 @@ import pytest
 
 from kubelite.agent.envvars import ConfigError, NodeFacts, Objects
 from kubelite.agent.podvolumes import pod_volumes
+from kubelite.model.pod import PodSpec
 from kubelite.runtime.interface import EmptyDirVolume, FilesVolume, HostPathVolume, ProjectedFile
 
 OBJECTS = Objects(
@@ -19,7 +20,7 @@ def volumes(*vols: dict) -> list:
         "metadata": {"name": "p", "namespace": "ns", "labels": {"b": "2", "a": "1"}},
         "spec": {"volumes": list(vols)},
     }
-    return pod_volumes(pod, OBJECTS, NodeFacts())
+    return pod_volumes(PodSpec.of(pod), OBJECTS, NodeFacts())
 
 
 def test_empty_dir_memory_with_size_limit_in_bytes_vol_2() -> None:
@@ -45,9 +46,10 @@ def test_config_map_items_select_keys_and_paths() -> None:
     assert got == [FilesVolume("s", (ProjectedFile("i.html", b"<h1>hi</h1>", 0o600),), 0o644)]
 
 
-def test_secret_data_is_decoded_and_default_mode_kept() -> None:
+def test_secret_data_is_decoded_and_default_mode_kept_on_a_tmpfs() -> None:
     got = volumes({"name": "t", "secret": {"secretName": "tls", "defaultMode": 0o400}})
-    assert got == [FilesVolume("t", (ProjectedFile("key", b"K"),), 0o400)]
+    files = (ProjectedFile("key", b"K"),)
+    assert got == [FilesVolume("t", files, 0o400, medium="Memory", size_limit=1024**3)]
 
 
 def test_downward_api_labels_file_is_sorted_key_value_lines_vol_9() -> None:

@@ -17,16 +17,12 @@ import h2.events
 import pytest
 from aiohttp import web
 
-from kubelite.agent.probers import (
-    ProbeTarget,
-    Streams,
-    exec_probe,
-    go_duration,
-    grpc_probe,
-    run_probe,
-    tcp_probe,
-)
+from kubelite.agent.probeexec import exec_probe
+from kubelite.agent.probegrpc import grpc_probe
+from kubelite.agent.probers import run_probe
 from kubelite.agent.probestate import Outcome, RawResult
+from kubelite.agent.probetarget import ProbeTarget, Streams
+from kubelite.agent.probetcp import tcp_probe
 from kubelite.clock import ManualClock
 from kubelite.runtime.fake import FakeRuntime
 from kubelite.runtime.interface import ContainerConfig, SandboxConfig
@@ -499,10 +495,3 @@ async def test_grpc_against_a_plain_http_server_fails(http_server: int) -> None:
 async def test_grpc_named_ports_are_a_machinery_error() -> None:
     r = await probe({"grpc": {"port": "grpc"}}, HOST)
     assert r.outcome is Outcome.UNKNOWN and r.error
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(1, "1s"), (0.2, "200ms"), (1.5, "1.5s"), (90, "1m30s"), (3600, "1h0m0s")]
-)
-def test_go_duration(seconds: float, text: str) -> None:
-    assert go_duration(seconds) == text

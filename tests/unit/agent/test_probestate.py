@@ -11,6 +11,7 @@ from kubelite.agent.probestate import (
     RawResult,
     Result,
     TickDecision,
+    due_on_start,
     is_ready,
     is_started,
     needs_immediate_readiness,
@@ -271,3 +272,26 @@ def test_results_are_gathered_from_workers() -> None:
     assert ProbeResults.from_workers(workers).results == {
         ("app-0", ProbeType.LIVENESS): Result.SUCCESS
     }
+
+
+@pytest.mark.parametrize(
+    ("case", "probe_spec", "stopped", "before", "after", "due"),
+    [
+        ("readiness of an instance that just started", READINESS, False, set(), {"app-0"}, True),
+        ("liveness of an instance that just started", LIVENESS, False, set(), {"app-0"}, True),
+        ("the startup probe is never due on start", STARTUP, False, set(), {"app-0"}, False),
+        ("started before: not due again", READINESS, False, {"app-0"}, {"app-0"}, False),
+        ("another instance that started is not this one", READINESS, False, set(), {"x"}, False),
+        ("a stopped worker stays stopped", LIVENESS, True, set(), {"app-0"}, False),
+    ],
+)
+def test_pr5_liveness_and_readiness_tick_at_once_when_the_status_first_says_started(
+    case: str,
+    probe_spec: object,
+    stopped: bool,
+    before: set[str],
+    after: set[str],
+    due: bool,
+) -> None:
+    w = replace(worker(probe_spec), stopped=stopped)
+    assert due_on_start(w, frozenset(before), frozenset(after)) is due, case

@@ -2,7 +2,10 @@
 
 import pytest
 
-from kubelite.agent.actions import KillReason
+from kubelite.agent.actions import KillPod, KillReason
+from kubelite.agent.backoff import BackoffState
+from kubelite.agent.planning import plan_pod
+from kubelite.agent.probestate import ProbeResults
 from kubelite.agent.termination import (
     deletion_grace,
     kill_grace,
@@ -12,7 +15,7 @@ from kubelite.agent.termination import (
     wait_budget,
     wait_for,
 )
-from tests.unit.agent.builders import T0, c, pod, probe, running, sidecar
+from tests.unit.agent.builders import T0, c, exited, observed, pod, probe, running, sidecar
 
 SLEEP3 = {"preStop": {"exec": {"command": ["sleep", "3"]}}}
 TL4 = pod(
@@ -95,13 +98,12 @@ def test_term1_deletion_grace_defaults_to_tgps_and_takes_the_smallest_seen() -> 
     assert deletion_grace(pod([c("app")], deleted=T0, deletion_grace=0)) == 1
 
 
-def test_sc11_termination_plan_lists_every_running_container_with_its_waits() -> None:
-    from kubelite.agent.planning import termination_plan
-    from tests.unit.agent.builders import exited, observed
-
+def test_sc11_a_deleted_pods_kill_lists_every_running_container_with_its_waits() -> None:
     obs = observed(running(TL4, "s1"), exited(TL4, "s2", 0), running(TL4, "app"))
-    stops = termination_plan(TL4, obs, grace=30)
-    assert [(s.name, s.wait_for, s.grace_seconds, s.pre_stop) for s in stops] == [
+    plan = plan_pod(TL4, obs, ProbeResults(), BackoffState(), T0, phase="Failed")
+    (kill,) = plan.actions
+    assert isinstance(kill, KillPod)
+    assert [(s.name, s.wait_for, s.grace_seconds, s.pre_stop) for s in kill.stops] == [
         ("s1", ("app",), 30, True),
         ("app", (), 30, True),
     ]

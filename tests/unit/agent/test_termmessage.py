@@ -1,5 +1,5 @@
-"""Termination-message selection (TM-2), restart counts from logs (SYNC-7), status transition
-guard (SC-14), deadline from startTime (INIT-13), plain-dict inputs."""
+"""Termination-message selection (TM-2), restart counts from logs (SYNC-7), deadline from
+startTime (INIT-13), plain-dict inputs."""
 
 import pytest
 
@@ -8,9 +8,9 @@ from kubelite.agent.backoff import BackoffState
 from kubelite.agent.observed import ObservedPod
 from kubelite.agent.phase import deadline_at, deadline_exceeded
 from kubelite.agent.planning import plan_pod
-from kubelite.agent.podstatus import StatusFacts, illegal_transition, pod_status
+from kubelite.agent.podstatus import StatusFacts, pod_status
 from kubelite.agent.probestate import ProbeResults
-from tests.unit.agent.builders import T0, c, pod, pod_dict, sidecar
+from tests.unit.agent.builders import T0, c, pod, pod_dict
 
 
 def test_tm2_the_file_gives_its_last_4096_bytes() -> None:
@@ -62,28 +62,6 @@ def test_tm2_read_errors_have_the_kubelet_text() -> None:
 def test_sync7_restart_count_is_rebuilt_from_the_highest_log_file() -> None:
     assert tm.restart_count_from_logs(["0.log", "3.log", "2.log", "x.log"]) == 4
     assert tm.restart_count_from_logs([]) == 0
-
-
-def test_sc14_a_terminated_app_container_under_never_may_not_run_again() -> None:
-    spec = pod([c("app")], [sidecar("logs")], "Never")
-    old = {"containerStatuses": [{"name": "app", "state": {"terminated": {"exitCode": 0}}}]}
-    new = {"containerStatuses": [{"name": "app", "state": {"running": {}}}]}
-    assert illegal_transition(spec, old, new) == (
-        "terminated container app attempted illegal transition to non-terminated state"
-    )
-
-
-def test_sc14_sidecars_and_failed_onfailure_containers_may_leave_terminated() -> None:
-    old = {
-        "initContainerStatuses": [{"name": "logs", "state": {"terminated": {"exitCode": 0}}}],
-        "containerStatuses": [{"name": "app", "state": {"terminated": {"exitCode": 1}}}],
-    }
-    new = {
-        "initContainerStatuses": [{"name": "logs", "state": {"running": {}}}],
-        "containerStatuses": [{"name": "app", "state": {"running": {}}}],
-    }
-    assert illegal_transition(pod([c("app")], [sidecar("logs")], "OnFailure"), old, new) is None
-    assert illegal_transition(pod([c("app")], [sidecar("logs")], "Always"), old, new) is None
 
 
 def test_init13_the_active_deadline_counts_from_start_time_including_init_time() -> None:

@@ -5,8 +5,8 @@ Each step is (what the runtime did, now) → the plan and the kubectl-visible co
 
 from kubelite.agent import eventtext
 from kubelite.agent.actions import KillPod, StartFailure
-from kubelite.agent.backoff import BackoffState, go_duration, pull_failed, pull_in_backoff, pull_key
-from kubelite.agent.planning import post_start_failed
+from kubelite.agent.backoff import BackoffState, pull_failed, pull_in_backoff, pull_key
+from kubelite.agent.gotext import go_duration
 from kubelite.agent.probestate import (
     INITIAL,
     Outcome,
@@ -16,7 +16,7 @@ from kubelite.agent.probestate import (
     observe_container,
     record,
 )
-from kubelite.agent.termination import stop_timeout, wait_budget
+from kubelite.agent.termination import post_start_failed, stop_timeout, wait_budget
 from kubelite.model.pod import ProbeType
 from tests.unit.agent.builders import c, describe, pod, probe, sidecar
 from tests.unit.agent.sim import Sim

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kubelite.api.errors import ApiError, to_status
+from kubelite.api.respond import error_response
 from kubelite.model.fielderrors import required
 from kubelite.registry.errors import BadRequest, Invalid, NotFoundError
-from kubelite.store.interface import AlreadyExists, Compacted, Conflict, NotFound
+from kubelite.store.interface import AlreadyExists, Compacted, Conflict, NotFound, Unavailable
 
 
 @pytest.mark.parametrize(
@@ -30,6 +31,13 @@ from kubelite.store.interface import AlreadyExists, Compacted, Conflict, NotFoun
         ),
         (NotFoundError("namespaces", "demo"), 404, "NotFound", 'namespaces "demo" not found'),
         (Compacted(1, 5), 410, "Expired", "too old resource version: 1 (5)"),
+        (
+            Unavailable("pods/default/", "list", "no etcd member answered"),
+            500,
+            "ServerTimeout",
+            "The list operation against pods could not be completed at this time, please try "
+            "again.",
+        ),
         (BadRequest("nope"), 400, "BadRequest", "nope"),
         (ApiError(415, "UnsupportedMediaType", "m"), 415, "UnsupportedMediaType", "m"),
         (RuntimeError("secret internals"), 500, "InternalError", "an internal error occurred"),
@@ -64,3 +72,11 @@ def test_invalid_lists_causes_with_field_paths_and_the_kind() -> None:
         "message": "Required value",
         "field": "spec.containers[0].image",
     }
+
+
+def test_a_store_out_of_reach_tells_the_client_when_to_try_again() -> None:
+    """client-go waits Retry-After and repeats a request answered 5xx with it."""
+    resp = error_response(Unavailable("pods/default/x", "get", "etcd: no leader"))
+    assert (resp.status, resp.headers["Retry-After"]) == (500, "2")
+    _, body = to_status(Unavailable("pods/default/x", "get", "etcd: no leader"))
+    assert body["details"] == {"kind": "pods", "retryAfterSeconds": 2}

@@ -179,3 +179,28 @@ def test_merge_keys_agree_with_the_core_v1_schema() -> None:
 
     for path, key in pod_schema.merge_keys().items():
         assert MERGE_KEYS.get(path.rsplit(".", 1)[-1]) == key, path
+
+
+def test_a_services_ports_merge_by_port_number_not_by_container_port() -> None:
+    current = {
+        "spec": {
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": 8080},
+                {"name": "https", "port": 443, "targetPort": 8443},
+            ]
+        }
+    }
+    patch = {"spec": {"ports": [{"port": 80, "targetPort": 9090}]}}
+    merged = strategic_merge(current, patch, "Service")
+    assert merged["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": 9090},
+        {"name": "https", "port": 443, "targetPort": 8443},
+    ]
+
+
+def test_an_endpoint_slices_endpoints_are_replaced_whole() -> None:
+    current = {"endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}]}
+    patch = {"endpoints": [{"addresses": ["10.0.0.3"]}]}
+    assert strategic_merge(current, patch, "EndpointSlice")["endpoints"] == [
+        {"addresses": ["10.0.0.3"]}
+    ]

@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from kubelite.registry.meta import validate_labels, validate_name, validate_object_meta
+from kubelite.registry.meta_validation import dns1123_label_errors, dns1123_subdomain_errors
+
+
+def _check(label: bool):  # type: ignore[no-untyped-def]
+    return dns1123_label_errors if label else dns1123_subdomain_errors
 
 
 @pytest.mark.parametrize(
@@ -22,16 +27,16 @@ from kubelite.registry.meta import validate_labels, validate_name, validate_obje
     ],
 )
 def test_names(name: str, label: bool, ok: bool) -> None:
-    assert (validate_name(name, label=label) == []) is ok
+    assert (validate_name(name, check=_check(label)) == []) is ok
 
 
 def test_missing_name_message() -> None:
-    [err] = validate_name("", label=False)
+    [err] = validate_name("", check=_check(False))
     assert str(err) == "metadata.name: Required value: name or generateName is required"
 
 
 def test_invalid_subdomain_message_is_the_api_servers() -> None:
-    [err] = validate_name("Bad_Name", label=False)
+    [err] = validate_name("Bad_Name", check=_check(False))
     assert err.message.startswith(
         'Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of'
     )
@@ -55,5 +60,5 @@ def test_labels(labels: object, ok: bool) -> None:
 
 
 def test_finalizers_must_be_strings() -> None:
-    errs = validate_object_meta({"name": "x", "finalizers": [1]}, label_name=False)
+    errs = validate_object_meta({"name": "x", "finalizers": [1]}, name_check=_check(False))
     assert [e.field for e in errs] == ["metadata.finalizers"]

@@ -30,8 +30,8 @@ def test_pod_spec_defaults_match_a_real_api_server() -> None:
     assert spec["enableServiceLinks"] is True
     assert spec["preemptionPolicy"] == "PreemptLowerPriority"
     assert spec["priority"] == 0
-    assert spec["serviceAccountName"] == "default"
-    assert spec["serviceAccount"] == "default"
+    # the name defaults in admission (create only), not on decode: mirror pods keep none
+    assert "serviceAccountName" not in spec and "serviceAccount" not in spec
     assert spec["tolerations"] == [
         {
             "key": "node.kubernetes.io/not-ready",
@@ -46,7 +46,7 @@ def test_pod_spec_defaults_match_a_real_api_server() -> None:
             "tolerationSeconds": 300,
         },
     ]
-    assert "volumes" not in spec  # no service-account token volume (documented gap)
+    assert "volumes" not in spec  # the token volume comes from admission, not defaulting
 
 
 def test_container_defaults() -> None:
@@ -65,6 +65,21 @@ def test_explicit_values_are_kept() -> None:
     assert spec["terminationGracePeriodSeconds"] == 5
     assert spec["serviceAccount"] == "robot"
     assert spec["containers"][0]["imagePullPolicy"] == "Never"
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ({"serviceAccount": "old"}, "old"),
+        ({"serviceAccountName": "new", "serviceAccount": "old"}, "new"),
+        ({"serviceAccountName": "new"}, "new"),
+    ],
+)
+def test_the_deprecated_service_account_field_mirrors_the_name(
+    given: dict[str, str], name: str
+) -> None:
+    spec = default_pod(pod(**given))["spec"]
+    assert (spec["serviceAccountName"], spec["serviceAccount"]) == (name, name)
 
 
 def test_negative_grace_period_is_treated_as_one() -> None:
@@ -208,6 +223,21 @@ def test_prepare_for_create_resets_status_to_pending() -> None:
     p = pod()
     p["status"] = {"phase": "Running", "podIP": "10.0.0.1"}
     assert prepare_pod_for_create(p)["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def test_a_gated_pod_is_created_scheduling_gated() -> None:
+    p = pod()
+    p["spec"]["schedulingGates"] = [{"name": "example.com/quota"}]
+    assert prepare_pod_for_create(p)["status"]["conditions"] == [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": None,
+            "reason": "SchedulingGated",
+            "message": "Scheduling is blocked due to non-empty scheduling gates",
+        }
+    ]
 
 
 @pytest.mark.parametrize(

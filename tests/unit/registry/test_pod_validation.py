@@ -16,7 +16,6 @@ from kubelite.model.fielderrors import FieldError
 from kubelite.registry.pod_defaults import default_pod
 from kubelite.registry.pod_validation import (
     ValidationOptions,
-    validate_ephemeral_containers_update,
     validate_pod,
     validate_pod_update,
 )
@@ -801,6 +800,92 @@ def test_val_20_tolerations_may_be_added_not_changed() -> None:
     assert update(lambda p: p["spec"]["tolerations"][0].update(tolerationSeconds=10)) == []
 
 
+def gated(*names: str) -> Callable[[Pod], None]:
+    return lambda p: p["spec"].update(schedulingGates=[{"name": n} for n in names])
+
+
+def test_val_20_scheduling_gates_may_be_removed_not_added() -> None:
+    assert update(lambda p: p["spec"].pop("schedulingGates"), gated("a", "b")) == []
+    assert update(lambda p: p["spec"]["schedulingGates"].pop(0), gated("a", "b")) == []
+    assert update(lambda p: p["spec"]["schedulingGates"].append({"name": "c"}), gated("a")) == [
+        "spec.schedulingGates[1].name: Forbidden: only deletion is allowed, but found new "
+        "scheduling gate 'c'"
+    ]
+    assert update(gated("x")) == [
+        "spec.schedulingGates[0].name: Forbidden: only deletion is allowed, but found new "
+        "scheduling gate 'x'"
+    ]
+
+
+def required_terms(*terms: list[dict[str, Any]]) -> dict[str, Any]:
+    selector = {"nodeSelectorTerms": [{"matchExpressions": t} for t in terms]}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": selector}}
+
+
+ZONE_A = {"key": "zone", "operator": "In", "values": ["a"]}
+GPU = {"key": "gpu", "operator": "Exists"}
+
+
+def gated_with(**spec: Any) -> Callable[[Pod], None]:
+    def change(p: Pod) -> None:
+        p["spec"].update(schedulingGates=[{"name": "queue"}], **copy.deepcopy(spec))
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("old_spec", "new_spec", "expected"),
+    [
+        ({"nodeSelector": {"a": "b"}}, {"nodeSelector": {"a": "b", "c": "d"}}, []),
+        ({}, {"nodeSelector": {"c": "d"}}, []),
+        (
+            {"nodeSelector": {"a": "b"}},
+            {"nodeSelector": {"a": "z"}},
+            [
+                'spec.nodeSelector: Invalid value: {"a":"z"}: only additions to '
+                "spec.nodeSelector are allowed (no mutations or deletions)"
+            ],
+        ),
+        ({}, {"affinity": required_terms([ZONE_A])}, []),
+        ({"affinity": required_terms([ZONE_A])}, {"affinity": required_terms([ZONE_A, GPU])}, []),
+        (
+            {"affinity": required_terms([ZONE_A, GPU])},
+            {"affinity": required_terms([GPU])},
+            [
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+                'nodeSelectorTerms[0]: Invalid value: {"matchExpressions":[{"key":"gpu",'
+                '"operator":"Exists"}]}: only additions are allowed (no mutations or deletions)'
+            ],
+        ),
+        (
+            {"affinity": required_terms([ZONE_A])},
+            {"affinity": required_terms([ZONE_A], [GPU])},
+            [
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+                'nodeSelectorTerms: Invalid value: [{"matchExpressions":[{"key":"zone",'
+                '"operator":"In","values":["a"]}]},{"matchExpressions":[{"key":"gpu",'
+                '"operator":"Exists"}]}]: no additions/deletions to non-empty NodeSelectorTerms '
+                "list are allowed"
+            ],
+        ),
+    ],
+)
+def test_val_20_a_gated_pods_placement_may_only_be_narrowed(
+    old_spec: dict[str, Any], new_spec: dict[str, Any], expected: list[str]
+) -> None:
+    def change(p: Pod) -> None:
+        p["spec"].pop("nodeSelector", None)
+        p["spec"].pop("affinity", None)
+        p["spec"].update(copy.deepcopy(new_spec))
+
+    assert update(change, gated_with(**old_spec)) == expected
+
+
+def test_val_20_an_ungated_pods_node_selector_stays_fixed() -> None:
+    errs = update(lambda p: p["spec"].update(nodeSelector={"c": "d"}))
+    assert len(errs) == 1 and errs[0].startswith("spec: Forbidden: pod updates may not change")
+
+
 def test_val_20_negative_grace_may_become_one() -> None:
     old = default_pod(base())
     old["spec"]["terminationGracePeriodSeconds"] = -1  # stored before negative became 1
@@ -809,66 +894,11 @@ def test_val_20_negative_grace_may_become_one() -> None:
     assert validate_pod_update(new, old) == []
 
 
-# --- VAL-21 ephemeral containers (the ephemeralcontainers subresource) ---------------------------
-
-
 def with_debug(pod: Pod, **fields: Any) -> Pod:
     new = copy.deepcopy(pod)
     debug = {"name": "debug", "image": "busybox:1.36", **fields}
     new["spec"].setdefault("ephemeralContainers", []).append(debug)
     return default_pod(new)
-
-
-def test_val_21_adding_an_ephemeral_container() -> None:
-    old = default_pod(base())
-    assert (
-        validate_ephemeral_containers_update(with_debug(old, targetContainerName="app"), old) == []
-    )
-
-
-def test_val_21_ephemeral_container_rules() -> None:
-    old = default_pod(base())
-    new = with_debug(
-        old,
-        name="app",
-        targetContainerName="nope",
-        ports=[{"containerPort": 80}],
-        readinessProbe={"exec": {"command": ["true"]}},
-        volumeMounts=[{"name": "data", "mountPath": "/d", "subPath": "x"}],
-    )
-    assert messages(validate_ephemeral_containers_update(new, old)) == [
-        'spec.ephemeralContainers[0].name: Duplicate value: "app"',
-        'spec.ephemeralContainers[0].targetContainerName: Not found: "nope"',
-        "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container",
-        "spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral "
-        "Container",
-        "spec.ephemeralContainers[0].volumeMounts[0].subPath: Forbidden: cannot be set for an "
-        "Ephemeral Container",
-    ]
-
-
-def test_val_21_existing_ephemeral_containers_are_frozen() -> None:
-    old = with_debug(default_pod(base()))
-    new = copy.deepcopy(old)
-    new["spec"]["ephemeralContainers"][0]["image"] = "busybox:1.37"
-    errs = messages(validate_ephemeral_containers_update(new, old))
-    assert [e.split("\n")[0] for e in errs] == [
-        'spec.ephemeralContainers[0]: Forbidden: existing ephemeral containers "debug" may not '
-        "be changed"
-    ]
-    new["spec"]["ephemeralContainers"] = []
-    assert messages(validate_ephemeral_containers_update(new, old)) == [
-        'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debug" may not be '
-        "removed"
-    ]
-
-
-def test_val_21_the_subresource_changes_nothing_else() -> None:
-    old = default_pod(base())
-    new = with_debug(old)
-    new["spec"]["containers"][0]["image"] = "busybox:1.37"
-    errs = messages(validate_ephemeral_containers_update(new, old))
-    assert len(errs) == 1 and errs[0].startswith("spec: Forbidden: pod updates may not change")
 
 
 def test_val_20_regular_updates_cannot_add_ephemeral_containers() -> None:

@@ -8,12 +8,12 @@ from kubelite.clock import ManualClock, parse_rfc3339
 from kubelite.registry.bootstrap import bootstrap
 from kubelite.registry.catalog import ALL_KINDS
 from kubelite.registry.configmaps import CONFIGMAPS
-from kubelite.registry.errors import Forbidden, Invalid, NotFoundError
+from kubelite.registry.errors import Forbidden, Invalid, NotFoundError, OperationConflict
 from kubelite.registry.namespace_reaper import NamespaceReaper
 from kubelite.registry.namespaces import NAMESPACES
 from kubelite.registry.pods import PODS, bind
 from kubelite.registry.service import DeleteOptions, Registry
-from kubelite.store.interface import Conflict, NotFound
+from kubelite.store.interface import NotFound
 from kubelite.store.memory import MemoryStore
 
 
@@ -43,9 +43,15 @@ async def test_bound_pod_deletion_is_scheduled_after_the_grace_period(reg: Regis
 
 
 async def test_uid_precondition_on_delete(reg: Registry) -> None:
-    await reg.create(PODS, "default", pod())
-    with pytest.raises(Conflict):
+    created = await reg.create(PODS, "default", pod())
+    with pytest.raises(OperationConflict) as err:
         await reg.delete(PODS, "default", "web", DeleteOptions(grace_period=0, uid="other"))
+    uid = created["metadata"]["uid"]
+    assert str(err.value) == (
+        'Operation cannot be fulfilled on Pod "web": the UID in the precondition (other) does '
+        f"not match the UID in record ({uid}). The object might have been deleted and then "
+        "recreated"
+    )
 
 
 async def test_a_finalizer_holds_a_pod_deleted_with_grace_zero(reg: Registry) -> None:

@@ -50,7 +50,10 @@ async def test_binds_what_fits_and_reports_what_does_not() -> None:
     assert not b["spec"].get("nodeName")
     cond = next(c for c in b["status"]["conditions"] if c["type"] == "PodScheduled")
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
-    assert cond["message"] == "0/1 nodes are available: 1 Insufficient cpu."
+    assert cond["message"] == (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+        "1 No preemption victims found for incoming pod."
+    )
     events, _ = await reg.list(EVENTS, "default")
     assert sorted(e["reason"] for e in events) == ["FailedScheduling", "Scheduled"]
 

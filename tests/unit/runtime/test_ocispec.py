@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from kubelite.images.interface import ImageConfig
+from kubelite.runtime import seccomp
 from kubelite.runtime.interface import (
     ContainerConfig,
     CreateContainerError,
     Resources,
+    SeccompProfile,
     SecurityContext,
 )
 from kubelite.runtime.ocispec import (
@@ -25,6 +27,7 @@ from kubelite.runtime.ocispec import (
     container_argv,
     merge_env,
     stop_signal,
+    with_target_pid,
 )
 from kubelite.runtime.users import ProcessUser
 
@@ -138,6 +141,25 @@ def test_shared_pid_namespace_is_joined_by_path() -> None:
     assert {"type": "pid", "path": "/proc/42/ns/pid"} in spec["linux"]["namespaces"]
 
 
+@pytest.mark.parametrize(
+    ("ns", "expected"),
+    [
+        (NS, {"type": "pid", "path": "/proc/77/ns/pid"}),
+        (Namespaces(network="/n", ipc="/i", uts="/u", pid="/proc/42/ns/pid"),
+         {"type": "pid", "path": "/proc/77/ns/pid"}),
+        (Namespaces(network=None, ipc=None, uts=None, host_pid=True), None),
+    ],
+    ids=["its own namespace", "the pod's shared one", "the node's, which stays"],
+)  # fmt: skip
+def test_a_container_with_a_pid_target_joins_the_targets_pid_namespace(
+    ns: Namespaces, expected: dict[str, str] | None
+) -> None:
+    config = ContainerConfig(name="c", attempt=0, image="i")
+    spec = _spec(config, namespaces=with_target_pid(ns, 77))
+    pids = [n for n in spec["linux"]["namespaces"] if n["type"] == "pid"]
+    assert pids == ([expected] if expected else [])
+
+
 def test_privileged_gets_everything_and_no_masks() -> None:
     sec = SecurityContext(privileged=True, allow_privilege_escalation=False)
     spec = _spec(ContainerConfig(name="c", attempt=0, image="i", security=sec))
@@ -191,3 +213,61 @@ def test_sandbox_shm_is_bind_mounted() -> None:
 def test_stop_signal(override: str, container: str, image: str, expected: str) -> None:
     cfg = ContainerConfig(name="c", attempt=0, image="i", stop_signal=container)
     assert stop_signal(cfg, ImageConfig(stop_signal=image), override) == expected
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def test_the_node_namespaces_are_left_out_of_the_list_with_host_pid_and_host_ipc() -> None:
+    ns = Namespaces(network=None, ipc=None, uts=None, host_pid=True)
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i"), namespaces=ns)
+    assert spec["linux"]["namespaces"] == [{"type": "mount"}]
+
+
+def test_the_masked_paths_are_containerds() -> None:
+    assert {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware",
+            "/sys/devices/virtual/powercap"} <= set(MASKED_PATHS)  # fmt: skip
+
+
+def _seccomp(kind: str, privileged: bool = False, **kw: Any) -> dict[str, Any] | None:
+    sec = SecurityContext(privileged=privileged, seccomp=SeccompProfile(kind, "/p.json"))
+    spec = _spec(ContainerConfig(name="c", attempt=0, image="i", security=sec), **kw)
+    found: dict[str, Any] | None = spec["linux"].get("seccomp")
+    return found
+
+
+def test_runtime_default_seccomp_follows_the_containers_capabilities() -> None:
+    profile = _seccomp("RuntimeDefault", arch="x86_64")
+    assert profile == seccomp.runtime_default(DEFAULT_CAPABILITIES, "x86_64")
+
+
+@pytest.mark.parametrize(
+    ("kind", "privileged", "expected"),
+    [
+        ("Unconfined", False, None),
+        ("RuntimeDefault", True, None),  # containerd never confines a privileged container
+        ("Localhost", True, None),
+        ("Localhost", False, {"defaultAction": "SCMP_ACT_LOG"}),
+    ],
+)
+def test_the_seccomp_section_per_profile_type(
+    kind: str, privileged: bool, expected: dict[str, Any] | None
+) -> None:
+    loaded = {"defaultAction": "SCMP_ACT_LOG"}
+    assert _seccomp(kind, privileged, localhost_seccomp=loaded) == expected
+
+
+def test_a_localhost_profile_that_was_not_loaded_is_an_error() -> None:
+    with pytest.raises(CreateContainerError):
+        _seccomp("Localhost")
+
+
+@pytest.mark.parametrize(
+    ("wanted", "floor", "applied"),
+    [(-997, None, -997), (-997, 0, 0), (1000, 0, 1000), (500, -100, 500)],
+)
+def test_oom_score_adj_is_raised_to_what_the_host_allows(
+    wanted: int, floor: int | None, applied: int
+) -> None:
+    cfg = ContainerConfig(name="c", attempt=0, image="i", resources=Resources(oom_score_adj=wanted))
+    assert _spec(cfg, oom_score_adj_floor=floor)["process"]["oomScoreAdj"] == applied

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubelite.runtime.etcfiles import render_hosts, render_resolv_conf
+from kubelite.runtime.etcfiles import render_host_network_hosts, render_hosts, render_resolv_conf
 from kubelite.runtime.interface import (
     CreateContainerConfigError,
     DNSConfig,
@@ -133,6 +133,17 @@ def test_hosts_file_has_loopback_ip_and_aliases() -> None:
 def test_resolv_conf_from_dns_config_or_host() -> None:
     assert render_resolv_conf(DNSConfig(), "nameserver 9.9.9.9\n") == "nameserver 9.9.9.9\n"
     dns = DNSConfig(nameservers=("1.1.1.1",), searches=("a.svc", "svc"), options=("ndots:5",))
+    # containerd's order: search, nameservers, options
     assert render_resolv_conf(dns, "ignored") == (
-        "nameserver 1.1.1.1\nsearch a.svc svc\noptions ndots:5\n"
+        "search a.svc svc\nnameserver 1.1.1.1\noptions ndots:5\n"
     )
+
+
+def test_a_pod_with_a_subdomain_has_its_fqdn_then_its_short_name_in_hosts() -> None:
+    text = render_hosts("web-0", "10.0.0.5", (), "web-0.web.default.svc.cluster.local")
+    assert "10.0.0.5\tweb-0.web.default.svc.cluster.local\tweb-0\n" in text
+
+
+def test_a_host_network_pod_gets_the_nodes_hosts_file_and_its_aliases() -> None:
+    text = render_host_network_hosts("127.0.0.1 localhost\n", (HostAlias("1.2.3.4", ("a",)),))
+    assert text == "127.0.0.1 localhost\n\n# Entries added by HostAliases.\n1.2.3.4\ta\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from contextlib import aclosing
 from pathlib import Path
 
@@ -46,8 +48,8 @@ async def test_compaction_keeps_current_objects(tmp_path: Path) -> None:
     await s.delete("pods/ns/gone")
     await s.compact(s.current_revision())
     await s.vacuum()
-    rows = s._db.execute("SELECT COUNT(*) FROM log").fetchone()[0]
-    assert rows == 1
+    with contextlib.closing(sqlite3.connect(tmp_path / "db")) as db:
+        assert db.execute("SELECT COUNT(*) FROM log").fetchone()[0] == 1
     await s.close()
     s2 = SqliteStore(tmp_path / "db")
     assert (await s2.get("pods/ns/a"))["v"] == 5

@@ -895,6 +895,343 @@ ServiceAccountList gvk=ServiceAccountList
   .kind string: Type name of this object.
   .metadata meta.ListMeta: Resource version and continuation token of the list.
 
+Service gvk=Service
+  A stable virtual address, DNS name and set of ports in front of the pods its selector
+  matches (or of endpoints someone else maintains).
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "Service".
+  .metadata meta.ObjectMeta: Name, namespace, labels and other identifying data.
+  .spec ServiceSpec: How the service is exposed and which pods back it.
+  .status ServiceStatus: What the cluster reports about the service, such as a load
+      balancer's address. Read-only for most clients.
+
+ServiceList gvk=ServiceList
+  A page of Services returned by a list request.
+  .apiVersion string: Schema version of this object.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+  .items! Service[]: The services in this page.
+
+ServiceSpec
+  The desired behaviour of a service.
+  .allocateLoadBalancerNodePorts boolean: For type LoadBalancer: whether node ports are
+      allocated for its ports. Defaults to true.
+  .clusterIP string: The virtual address of the service, allocated from the service range
+      when left empty. "None" makes a headless service: DNS answers with the endpoints'
+      addresses directly. Cannot be changed once set, except by switching to ExternalName.
+  .clusterIPs string[] list=atomic: The service's cluster addresses, one per IP family; the
+      first always equals clusterIP.
+  .externalIPs string[] list=atomic: Addresses outside the cluster's ranges on which nodes
+      also accept the service's traffic.
+  .externalName string: For type ExternalName: the DNS name the service's name is an alias
+      (CNAME) for.
+  .externalTrafficPolicy string enum=Cluster,Local: For traffic from outside the cluster
+      (node ports, load balancers): "Cluster" spreads it over all endpoints, "Local" keeps it on
+      endpoints of the receiving node.
+  .healthCheckNodePort integer: For type LoadBalancer with externalTrafficPolicy Local: the
+      node port answering health checks.
+  .internalTrafficPolicy string enum=Cluster,Local: For traffic from inside the cluster:
+      "Cluster" uses every endpoint, "Local" only those on the client's node. Defaults to
+      Cluster.
+  .ipFamilies string[] list=atomic: The IP families (IPv4, IPv6) of the service's cluster
+      addresses, in order.
+  .ipFamilyPolicy string enum=PreferDualStack,RequireDualStack,SingleStack: How many IP
+      families the service asks for. Defaults to SingleStack.
+  .loadBalancerClass string: The load balancer implementation meant to serve this service.
+  .loadBalancerIP string: Deprecated: an address asked of the load balancer.
+  .loadBalancerSourceRanges string[] list=atomic: Client ranges a load balancer should admit.
+  .ports ServicePort[] key=port strategy=merge list=map keys=port,protocol: The ports the
+      service exposes and where each one leads on the endpoints.
+  .publishNotReadyAddresses boolean: Publish endpoints that are not ready yet (in DNS and to
+      the proxy), for peers that must find each other before they are ready.
+  .selector map[string] maptype=atomic: Labels of the pods that back the service. Without a
+      selector the endpoints are maintained by someone else.
+  .sessionAffinity string enum=ClientIP,None: "ClientIP" sends a client's connections to the
+      same endpoint for a while; "None" spreads them. Defaults to None.
+  .sessionAffinityConfig SessionAffinityConfig: Settings of the session affinity.
+  .trafficDistribution string: A hint on how traffic should be spread over endpoints.
+  .type string enum=ClusterIP,ExternalName,LoadBalancer,NodePort: How the service is exposed:
+      ClusterIP (a cluster address only, the default), NodePort (also a port on every node),
+      LoadBalancer (also an external load balancer) or ExternalName (a DNS alias, no address).
+
+ServicePort
+  One port of a service.
+  .appProtocol string: The application protocol spoken on the port, as a hint for
+      implementations.
+  .name string: Name of the port, a DNS label; required when the service has several ports.
+  .nodePort integer: For NodePort and LoadBalancer services: the port opened on every node,
+      allocated from the node port range when left empty.
+  .port! integer: The port the service answers on, 1 to 65535.
+  .protocol string enum=SCTP,TCP,UDP: TCP, UDP or SCTP. Defaults to TCP.
+  .targetPort IntOrString: The port on the endpoints the traffic goes to: a number or the
+      name of a container port. Defaults to port.
+
+SessionAffinityConfig
+  Settings of a service's session affinity.
+  .clientIP ClientIPConfig: Settings of ClientIP affinity.
+
+ClientIPConfig
+  How long a client keeps its endpoint.
+  .timeoutSeconds integer: Seconds a client sticks to its endpoint, 1 to 86400. Defaults to
+      10800 (three hours).
+
+ServiceStatus
+  What the cluster reports about a service.
+  .conditions meta.Condition[] key=type strategy=merge list=map keys=type: Observations of
+      the service's state.
+  .loadBalancer LoadBalancerStatus: The load balancer's addresses, if any.
+
+LoadBalancerStatus
+  A load balancer's addresses.
+  .ingress LoadBalancerIngress[] list=atomic: The addresses traffic for the service can be
+      sent to.
+
+LoadBalancerIngress
+  One address of a load balancer.
+  .hostname string: A DNS name of the load balancer.
+  .ip string: An IP address of the load balancer.
+  .ipMode string enum=Proxy,VIP: How the address relates to the traffic: VIP delivers it with
+      the address as destination, Proxy through the load balancer.
+  .ports PortStatus[] list=atomic: Status of the load balancer's ports.
+
+PortStatus
+  Status of one port of a load balancer.
+  .error string: Why the port is not working, if it is not.
+  .port! integer: The port number.
+  .protocol! string enum=SCTP,TCP,UDP: The port's protocol.
+
+Endpoints gvk=Endpoints
+  The addresses that implement a service, grouped in subsets that share ports. Maintained by
+  the endpoints controller for services with a selector.
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "Endpoints".
+  .metadata meta.ObjectMeta: Name (the service's), namespace, labels and other identifying data.
+  .subsets EndpointSubset[] list=atomic: The groups of addresses, each with its ports.
+
+EndpointsList gvk=EndpointsList
+  A page of Endpoints returned by a list request.
+  .apiVersion string: Schema version of this object.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+  .items! Endpoints[]: The endpoints objects in this page.
+
+EndpointSubset
+  Addresses that all serve the same ports.
+  .addresses EndpointAddress[] list=atomic: Addresses that are ready to serve.
+  .notReadyAddresses EndpointAddress[] list=atomic: Addresses that are not ready yet.
+  .ports EndpointPort[] list=atomic: The ports served on every address of the subset.
+
+EndpointAddress
+  One address behind a service.
+  .hostname string: The host name of the endpoint, as DNS publishes it.
+  .ip! string: The IP address of the endpoint.
+  .nodeName string: The node the endpoint runs on.
+  .targetRef ObjectReference: The object (usually a pod) that owns the address.
+
+EndpointPort
+  One port of a subset.
+  .appProtocol string: The application protocol spoken on the port.
+  .name string: Name of the port, matching the service port's name.
+  .port! integer: The port number.
+  .protocol string enum=SCTP,TCP,UDP: TCP, UDP or SCTP. Defaults to TCP.
+
+PersistentVolume gvk=PersistentVolume
+  A piece of storage, made by an administrator or by a provisioner, that one claim at a time
+  may be bound to. Cluster-scoped.
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "PersistentVolume".
+  .metadata meta.ObjectMeta: Name, labels and other identifying data of the volume.
+  .spec PersistentVolumeSpec: What the storage is, how much it holds and who may use it.
+  .status PersistentVolumeStatus: The volume's phase, written by the persistent-volume
+      controller.
+
+PersistentVolumeList gvk=PersistentVolumeList
+  A page of PersistentVolumes returned by a list request.
+  .apiVersion string: Schema version of this object.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+  .items! PersistentVolume[]: The volumes in this page.
+
+PersistentVolumeSpec
+  The storage a volume stands for. Exactly one source (hostPath, local, nfs, …) is given.
+  .accessModes string[] list=atomic: How the volume may be mounted: ReadWriteOnce,
+      ReadOnlyMany, ReadWriteMany or ReadWriteOncePod.
+  .capacity map[Quantity]: How much it holds, under "storage".
+  .claimRef ObjectReference: The claim the volume is bound (or reserved) to.
+  .hostPath HostPathVolumeSource: A folder on the node.
+  .local LocalVolumeSource: A folder or disk on one node; needs nodeAffinity.
+  .mountOptions string[] list=atomic: Mount options, for the sources that take them.
+  .nodeAffinity VolumeNodeAffinity: The nodes the volume can be used from.
+  .persistentVolumeReclaimPolicy string enum=Delete,Recycle,Retain: What becomes of the volume
+      once its claim goes: kept (Retain, the default for volumes made by hand) or deleted.
+  .storageClassName string: The class the volume belongs to; only claims of that class bind
+      to it. Empty: no class.
+  .volumeAttributesClassName string: The VolumeAttributesClass of the volume.
+  .volumeMode string enum=Block,Filesystem: A formatted filesystem (the default) or a raw
+      block device.
+  .awsElasticBlockStore object: A awsElasticBlockStore source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .azureDisk object: A azureDisk source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .azureFile object: A azureFile source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .cephfs object: A cephfs source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .cinder object: A cinder source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .csi object: A csi source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .fc object: A fc source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .flexVolume object: A flexVolume source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .flocker object: A flocker source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .gcePersistentDisk object: A gcePersistentDisk source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .glusterfs object: A glusterfs source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .iscsi object: A iscsi source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .nfs object: A nfs source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .photonPersistentDisk object: A photonPersistentDisk source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .portworxVolume object: A portworxVolume source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .quobyte object: A quobyte source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .rbd object: A rbd source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .scaleIO object: A scaleIO source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .storageos object: A storageos source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+  .vsphereVolume object: A vsphereVolume source, kept as data (kubelite mounts only
+      hostPath and local volumes).
+
+PersistentVolumeStatus
+  The observed state of a volume.
+  .lastPhaseTransitionTime Time: When the volume last changed phase.
+  .message string: Why the volume is in its phase, for people.
+  .phase string enum=Available,Bound,Failed,Pending,Released: Pending (new), Available (free),
+      Bound (to a claim), Released (its claim is gone) or Failed (its reclaim failed).
+  .reason string: Why the volume is in its phase, in one word.
+
+LocalVolumeSource
+  A folder or disk on one node.
+  .fsType string: The filesystem of a block device.
+  .path! string: The full path on the node.
+
+VolumeNodeAffinity
+  The nodes a volume can be used from.
+  .required NodeSelector: Only nodes this selector matches.
+
+NodeSelector
+  A choice of nodes: any of the terms.
+  .nodeSelectorTerms! NodeSelectorTerm[] list=atomic: The terms; a node matching one is chosen.
+
+NodeSelectorTerm
+  Requirements a node must all meet; an empty term matches no node.
+  .matchExpressions NodeSelectorRequirement[] list=atomic: Requirements on the node's labels.
+  .matchFields NodeSelectorRequirement[] list=atomic: Requirements on the node's fields
+      (metadata.name).
+
+NodeSelectorRequirement
+  A label or field of a node compared with values.
+  .key! string: The label or field.
+  .operator! string enum=DoesNotExist,Exists,Gt,In,Lt,NotIn: How it is compared.
+  .values string[] list=atomic: The values (one for Gt and Lt, none for Exists).
+
+PersistentVolumeClaim gvk=PersistentVolumeClaim
+  A request for storage, bound by the persistent-volume controller to one PersistentVolume
+  that a pod then mounts by the claim's name.
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "PersistentVolumeClaim".
+  .metadata meta.ObjectMeta: Name, namespace, labels and other identifying data.
+  .spec PersistentVolumeClaimSpec: What the claim asks for.
+  .status PersistentVolumeClaimStatus: Whether it is bound, and what it got.
+
+PersistentVolumeClaimList gvk=PersistentVolumeClaimList
+  A page of PersistentVolumeClaims returned by a list request.
+  .apiVersion string: Schema version of this object.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+  .items! PersistentVolumeClaim[]: The claims in this page.
+
+PersistentVolumeClaimSpec
+  What a claim asks for. Immutable once made, except a bound claim's storage request.
+  .accessModes string[] list=atomic: The access modes the volume must offer.
+  .dataSource TypedLocalObjectReference: An object to fill the new volume from.
+  .dataSourceRef TypedObjectReference: An object to fill the new volume from, possibly in
+      another namespace.
+  .resources VolumeResourceRequirements: How much storage (requests.storage).
+  .selector meta.LabelSelector: Only volumes with these labels.
+  .storageClassName string: The class of the volume. Unset: the default class; "": no class.
+  .volumeAttributesClassName string: The VolumeAttributesClass to use.
+  .volumeMode string enum=Block,Filesystem: A filesystem (the default) or a raw block device.
+  .volumeName string: The volume to bind to, by name; set by binding otherwise.
+
+PersistentVolumeClaimStatus
+  What a claim got.
+  .accessModes string[] list=atomic: The bound volume's access modes.
+  .allocatedResourceStatuses map[string]: The state of a resize under way.
+  .allocatedResources map[Quantity]: What was allocated to the claim.
+  .capacity map[Quantity]: What the bound volume holds.
+  .conditions PersistentVolumeClaimCondition[] key=type strategy=merge list=map keys=type:
+      The claim's conditions (a resize under way).
+  .currentVolumeAttributesClassName string: The VolumeAttributesClass in use.
+  .modifyVolumeStatus object: The state of a change of volume attributes.
+  .phase string enum=Bound,Lost,Pending: Pending (not bound yet), Bound, or Lost (its volume
+      is gone).
+
+PersistentVolumeClaimCondition
+  One observation of a claim.
+  .lastProbeTime Time: When it was last checked.
+  .lastTransitionTime Time: When it last changed.
+  .message string: A human-readable account.
+  .reason string: A one-word reason.
+  .status! string: True, False or Unknown.
+  .type! string: The kind of condition.
+
+VolumeResourceRequirements
+  How much storage a claim asks for.
+  .limits map[Quantity]: At most this much.
+  .requests map[Quantity]: At least this much ("storage").
+
+TypedLocalObjectReference
+  An object in the same namespace.
+  .apiGroup string: Its API group ("" for core).
+  .kind! string: Its kind.
+  .name! string: Its name.
+
+TypedObjectReference
+  An object, possibly in another namespace.
+  .apiGroup string: Its API group ("" for core).
+  .kind! string: Its kind.
+  .name! string: Its name.
+  .namespace string: Its namespace.
+
+meta.LabelSelector
+  A query over labels: every requirement must hold. Empty selects everything.
+  .matchExpressions meta.LabelSelectorRequirement[] list=atomic: Set requirements.
+  .matchLabels map[string]: Labels that must be equal.
+
+meta.LabelSelectorRequirement
+  A label compared with values.
+  .key! string: The label.
+  .operator! string: In, NotIn, Exists or DoesNotExist.
+  .values string[] list=atomic: The values (none for Exists and DoesNotExist).
+
+meta.Condition
+  One observation of an object's state.
+  .lastTransitionTime! Time: When the status last changed.
+  .message! string: A human-readable account of the condition.
+  .observedGeneration int64: The object generation the condition was computed from.
+  .reason! string: A one-word reason for the last transition.
+  .status! string: True, False or Unknown.
+  .type! string: The kind of condition.
+
 meta.ObjectMeta
   Metadata every persisted object has.
   .annotations map[string]: Free-form key/value data for tools; not used for selection.
@@ -965,6 +1302,52 @@ meta.StatusDetails
   .name string: Name of the object.
   .retryAfterSeconds integer: Seconds to wait before retrying.
   .uid string: UID of the object.
+
+ReplicationController gvk=ReplicationController
+  The original replica set: keeps a number of identical pods running, selected by a map of
+  labels. Kept for old manifests; Deployments and ReplicaSets do the same with more.
+  .apiVersion string: Schema version of this object; "v1".
+  .kind string: Type name of this object; "ReplicationController".
+  .metadata meta.ObjectMeta: Name, namespace, labels and other identifying data.
+  .spec ReplicationControllerSpec: How many pods, and which.
+  .status ReplicationControllerStatus: What it has, as its manager last saw it.
+
+ReplicationControllerList gvk=ReplicationControllerList
+  A page of ReplicationControllers returned by a list request.
+  .apiVersion string: Schema version of this object.
+  .kind string: Type name of this object.
+  .metadata meta.ListMeta: Resource version and continuation token of the list.
+  .items! ReplicationController[]: The replication controllers in this page.
+
+ReplicationControllerSpec
+  How many copies of a pod to keep, and which pods count.
+  .minReadySeconds integer: Seconds a new pod must be ready before it counts as available.
+  .replicas integer: Pods wanted. Defaults to 1.
+  .selector map[string] maptype=atomic: Labels its pods carry; defaults to the template's.
+  .template PodTemplateSpec: The pods to make.
+
+ReplicationControllerStatus
+  What a replication controller has.
+  .availableReplicas integer: Pods ready for at least minReadySeconds.
+  .conditions ReplicationControllerCondition[] key=type strategy=merge list=map keys=type:
+      Observations, such as a failure to make or remove pods.
+  .fullyLabeledReplicas integer: Pods carrying every label of the template.
+  .observedGeneration int64: The generation observed.
+  .readyReplicas integer: Ready pods.
+  .replicas! integer: Pods it has.
+
+ReplicationControllerCondition
+  One observation of a replication controller.
+  .lastTransitionTime meta.Time: When its status last changed.
+  .message string: A human-readable account.
+  .reason string: A one-word reason.
+  .status! string: True, False or Unknown.
+  .type! string: The kind of observation, such as ReplicaFailure.
+
+PodTemplateSpec
+  A pod's labels and spec, from which pods are made.
+  .metadata meta.ObjectMeta: The pods' labels and annotations.
+  .spec PodSpec: The pods' spec.
 
 meta.StatusCause
   One problem in a failed request.

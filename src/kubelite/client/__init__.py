@@ -1,0 +1,1 @@
+"""kubelite's own API clients' plumbing: REST calls and watched caches (informers)."""

@@ -1,0 +1,1 @@
+"""In-process controllers: API clients with a pure decision per object and a work queue."""

@@ -1,0 +1,1 @@
+"""The node's pod network: CNI attachments, the Service proxy (nftables) and cluster DNS."""
