@@ -100,10 +100,10 @@ async def forward(
         if pending:
             await asyncio.wait(pending, timeout=LINGER)
     finally:
+        writer.close()  # first: a second cancellation must not leave the pod's socket open
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # errors end a copy, no more
-        writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
 
