@@ -13,6 +13,7 @@ time whatever clock is given.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -93,8 +94,10 @@ class RuncRuntime:
             self._collect_orphans()
 
     def _collect_orphans(self) -> None:
-        """Folders a crash left half-made (no record written yet): unmount and delete them.
-        A data directory belongs to one kubelite, so nothing else is creating them now."""
+        """Folders a crash left half-made (no record written yet): unmount and delete them,
+        and a half-made sandbox's pod cgroup (made just before its record is written), so a
+        kill -9 in that moment leaves no cgroup behind. A data directory belongs to one
+        kubelite, so nothing else is creating them now."""
         for root, record in (
             (self.containers.root, "container.json"),
             (self.sandboxes.root, "sandbox.json"),
@@ -104,6 +107,9 @@ class RuncRuntime:
             for d in root.iterdir():
                 if d.is_dir() and not (d / record).exists():
                     unmount_all_under(d)
+                    if record == "sandbox.json":
+                        with contextlib.suppress(OSError):  # no process is in it: best effort
+                            self.cgroups.remove_pod(d.name)
                     if not mounts_under(d):
                         shutil.rmtree(d, ignore_errors=True)
 
