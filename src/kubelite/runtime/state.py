@@ -12,7 +12,7 @@ import copy
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -76,7 +76,7 @@ def write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     with os.fdopen(fd, "w") as f:
         os.fchmod(fd, mode)  # whatever the umask, and a stale temp file's mode
-        json.dump(data, f)
+        f.write(json.dumps(data))  # one string: json.dump would encode in pure Python
     os.replace(tmp, path)
 
 
@@ -118,6 +118,7 @@ class RecordCache(Generic[T]):
     def __init__(self, cls: type[T]) -> None:
         self._cls = cls
         self._cached: dict[str, tuple[_Stamp, T]] = {}
+        self._listings: dict[str, _Listing] = {}  # per folder scanned
 
     def load(self, path: str) -> T | None:
         stamp = _stamp(path)
@@ -152,14 +153,56 @@ class RecordCache(Generic[T]):
             names = os.listdir(root)
         except FileNotFoundError:
             return []
+        if wanted is None:
+            candidates: Iterable[str] = names
+        else:
+            listing = self._listings.setdefault(root, _Listing())
+            listing.update(names, lambda name: self._owner(f"{root}/{name}/{filename}", owner))
+            candidates = listing.candidates(wanted)
         found: list[T] = []
-        for name in names:
-            path = f"{root}/{name}/{filename}"
-            if wanted is not None:
-                known = self._peek(path)
-                if known is not None and owner(known) != wanted:
-                    continue
-            record = self.load(path)
+        for name in candidates:
+            record = self.load(f"{root}/{name}/{filename}")
             if record is not None and (wanted is None or owner(record) == wanted):
                 found.append(record)
         return found
+
+    def _owner(self, path: str, owner: Callable[[T], str]) -> str | None:
+        known = self._peek(path)
+        return owner(known) if known is not None else None
+
+
+class _Listing:
+    """A folder's names grouped by the owner of their record (None: not read yet), kept up
+    to date from each new listing by what was added or removed: with a hundred pods, looking
+    at every name on every sync of every pod was O(pods²)."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._owner_of: dict[str, str] = {}
+        self._by_owner: dict[str, set[str]] = {}
+        self._unknown: set[str] = set()
+
+    def update(self, names: list[str], owner_of: Callable[[str], str | None]) -> None:
+        if names == self._names and not self._unknown:
+            return
+        current = set(names)
+        for name in set(self._names) - current:
+            self._unknown.discard(name)
+            gone = self._owner_of.pop(name, None)
+            if gone is not None:
+                self._by_owner[gone].discard(name)
+                if not self._by_owner[gone]:
+                    del self._by_owner[gone]
+        fresh = (current - set(self._names)) | self._unknown
+        self._names, self._unknown = names, set()
+        for name in fresh:
+            found = owner_of(name)
+            if found is None:
+                self._unknown.add(name)
+            else:
+                self._owner_of[name] = found
+                self._by_owner.setdefault(found, set()).add(name)
+
+    def candidates(self, owner: str) -> list[str]:
+        """The names that may belong to ``owner``: its own, and those not read yet."""
+        return [*self._by_owner.get(owner, ()), *self._unknown]
