@@ -25,6 +25,8 @@ from kubelite.agent.eventtext import Event
 from kubelite.agent.sources import Pod, PodUpdate, ServiceAccountToken, UpdateKind, synced
 from kubelite.clock import Clock, rfc3339
 
+# Called with the pod as its status now is; the observer must not change it (it shares the
+# spec and metadata with the stored pod, and the next status replaces, not edits, this one).
 StatusObserver = Callable[[Pod], None]
 EventObserver = Callable[[Pod, Event], None]
 ServiceLister = Callable[[str], list[dict[str, Any]]]
@@ -157,7 +159,8 @@ class StaticPods:
             return
         stored["status"] = copy.deepcopy(status)
         if self._on_status:
-            self._on_status(copy.deepcopy(stored))
+            # observers only read (StatusObserver): spec and metadata are not copied again
+            self._on_status({**stored, "status": stored["status"]})
 
     async def finish_deletion(self, pod: Pod) -> None:
         uid = pod["metadata"]["uid"]
