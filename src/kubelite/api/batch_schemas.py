@@ -248,27 +248,5 @@ def definitions_for(kind: str, group: str) -> dict[str, Any]:
     """The batch definitions and the core/v1 ones the pod template refers to."""
     if group != "batch" or kind not in _KINDS:
         return {}
-    out = dict(BATCH_DEFS)
-    core = pod_schema.component_schemas()
-    pending = [CORE + "PodSpec", CORE + "ObjectReference", META + "Time", META + "ObjectMeta"]
-    while pending:
-        name = pending.pop()
-        if name in out or name not in core:
-            continue
-        out[name] = core[name]
-        pending += _refs(core[name])
-    return out
-
-
-def _refs(schema: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_REF):
-            found.append(ref[len(_REF) :])
-        for value in schema.values():
-            found += _refs(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            found += _refs(value)
-    return found
+    roots = [CORE + "PodSpec", CORE + "ObjectReference", META + "Time", META + "ObjectMeta"]
+    return {**BATCH_DEFS, **pod_schema.referenced_schemas(roots, BATCH_DEFS)}

@@ -275,27 +275,5 @@ def definitions_for(kind: str, group: str) -> dict[str, Any]:
     """The definitions a kind refers to, with the core/v1 ones the templates need."""
     if (group, kind) not in (("apps", "StatefulSet"), ("apps", "ControllerRevision")):
         return {}
-    out = dict(APPS_DEFS)
-    core = pod_schema.component_schemas()
-    pending = [CORE + "PodSpec", CORE + "PersistentVolumeClaim", META + "ObjectMeta", META + "Time"]
-    while pending:
-        name = pending.pop()
-        if name in out or name not in core:
-            continue
-        out[name] = core[name]
-        pending += _refs(core[name])
-    return out
-
-
-def _refs(schema: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_REF):
-            found.append(ref[len(_REF) :])
-        for value in schema.values():
-            found += _refs(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            found += _refs(value)
-    return found
+    roots = [CORE + "PodSpec", CORE + "PersistentVolumeClaim", META + "ObjectMeta", META + "Time"]
+    return {**APPS_DEFS, **pod_schema.referenced_schemas(roots, APPS_DEFS)}

@@ -243,31 +243,11 @@ def definitions_for(kind: str, group: str) -> dict[str, Any]:
     """The apps definitions and the core/v1 ones the pod template refers to."""
     if group != "apps" or kind not in _KINDS:
         return {}
-    out = dict(WORKLOAD_DEFS)
-    core = pod_schema.component_schemas()
-    pending = [CORE + "PodSpec", META + "Time", META + "ObjectMeta", META + "LabelSelector",
-               INT_OR_STRING]  # fmt: skip
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in core and name not in WORKLOAD_DEFS:
-            out[name] = core[name]
-            pending += _refs(core[name])
-    return out
-
-
-def _refs(schema: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_REF):
-            found.append(ref[len(_REF) :])
-        for value in schema.values():
-            found += _refs(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            found += _refs(value)
-    return found
+    roots = [
+        CORE + "PodSpec",
+        META + "Time",
+        META + "ObjectMeta",
+        META + "LabelSelector",
+        INT_OR_STRING,
+    ]
+    return {**WORKLOAD_DEFS, **pod_schema.referenced_schemas(roots, WORKLOAD_DEFS)}

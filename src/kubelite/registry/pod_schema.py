@@ -122,6 +122,37 @@ def component_schemas() -> dict[str, dict[str, Any]]:
     return copy.deepcopy(_compiled())
 
 
+def referenced_schemas(roots: list[str], own: dict[str, Any]) -> dict[str, Any]:
+    """The core/v1 and meta/v1 definitions that ``roots`` name or refer to, directly or
+    through one another, for a document of other definitions (``own``): a name ``own``
+    defines is its own, and what it refers to is not followed."""
+    core = component_schemas()
+    out: dict[str, Any] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in out or name in own or name not in core:
+            continue
+        out[name] = core[name]
+        pending += _refs(core[name])
+    return out
+
+
+def _refs(schema: Any) -> list[str]:
+    """The definition names of every ``$ref`` in ``schema``."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF):
+            found.append(ref[len(REF) :])
+        for value in schema.values():
+            found += _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found += _refs(value)
+    return found
+
+
 def schema_name(kind: str) -> str:
     """``Pod`` → ``io.k8s.api.core.v1.Pod``."""
     return _full_name(kind)
