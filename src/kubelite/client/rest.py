@@ -22,6 +22,7 @@ from kubelite.errors import KubeliteError
 from kubelite.model.objects import Obj as Obj  # re-exported: clients name objects by it
 
 MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
 WATCH_TIMEOUT = 600  # seconds a watch request lasts before the informer renews it
 
 
@@ -190,6 +191,20 @@ class ApiClient:
         return await self.request(
             "PATCH", res.path(namespace, name, sub), patch, content_type=MERGE_PATCH
         )
+
+    async def patch_unless_gone(
+        self, res: Resource, obj: Mapping[str, Any], patch: Mapping[str, Any]
+    ) -> Obj | None:
+        """A strategic-merge ``patch`` of ``obj`` (found by its namespace and name), as a
+        controller adopts or releases what it owns; None if the object is gone already."""
+        meta = obj["metadata"]
+        path = res.path(meta.get("namespace"), meta["name"])
+        try:
+            return await self.request("PATCH", path, patch, content_type=STRATEGIC)
+        except ApiError as err:
+            if err.not_found:
+                return None
+            raise
 
     async def delete(self, res: Resource, namespace: str | None, name: str) -> None:
         try:

@@ -31,7 +31,6 @@ Key = tuple[str, str]
 DAEMONSETS = Resource("apps", "v1", "daemonsets", "DaemonSet")
 NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
 CONTROLLER_REVISIONS = Resource("apps", "v1", "controllerrevisions", "ControllerRevision")
-STRATEGIC = "application/strategic-merge-patch+json"
 COMPONENT = "daemonset-controller"
 ALWAYS_SHOWN = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled",
                 "numberReady")  # fmt: skip
@@ -240,14 +239,9 @@ class DaemonSetController:
         return by_node
 
     async def _patch_pod(self, pod: JSON, patch: Obj) -> Obj | None:
-        path = PODS.path(owners.namespace_of(pod), owners.name_of(pod))
-        try:
-            made = await self._client.request("PATCH", path, patch, content_type=STRATEGIC)
-        except ApiError as err:
-            if err.not_found:
-                return None
-            raise
-        self.pods.assume(made)
+        made = await self._client.patch_unless_gone(PODS, pod, patch)
+        if made is not None:
+            self.pods.assume(made)
         return made
 
     def _failed_to_delete(

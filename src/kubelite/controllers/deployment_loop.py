@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
-STRATEGIC = "application/strategic-merge-patch+json"
 COMPONENT = "deployment-controller"
 
 
@@ -169,14 +168,9 @@ class DeploymentController:
         return owned
 
     async def _patch_rs(self, rs: JSON, patch: Obj) -> Obj | None:
-        path = REPLICASETS.path(owners.namespace_of(rs), owners.name_of(rs))
-        try:
-            made = await self._client.request("PATCH", path, patch, content_type=STRATEGIC)
-        except ApiError as err:
-            if err.not_found:
-                return None
-            raise
-        self.replicasets.assume(made)
+        made = await self._client.patch_unless_gone(REPLICASETS, rs, patch)
+        if made is not None:
+            self.replicasets.assume(made)
         return made
 
     # ------------------------------------------------------------------ revisions

@@ -23,7 +23,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from kubelite.client.rest import ApiClient, ApiError, Obj, Resource
+from kubelite.client.rest import STRATEGIC, ApiClient, ApiError, Obj, Resource
 from kubelite.clock import Clock, SystemClock
 from kubelite.controllers import gc_graph as g
 from kubelite.controllers.informerset import InformerSet
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 IGNORED = {("", "events"), ("events.k8s.io", "events")}
 NEEDED_VERBS = {"list", "watch", "delete"}
-STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 ABSENT_CACHE = 500
 DISCOVERY_RETRY = 1.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kubelite.client.rest import JOBS, PODS, ApiClient, ApiError, Obj
+from kubelite.client.rest import JOBS, PODS, STRATEGIC, ApiClient, ApiError, Obj
 from kubelite.clock import Clock, SystemClock
 from kubelite.controllers import jobpods as jp
 from kubelite.controllers.eventrecorder import EventRecorder
@@ -32,7 +32,6 @@ from kubelite.model.objects import JSON
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # ("job" | "orphan", namespace, name)
-STRATEGIC = "application/strategic-merge-patch+json"
 DROP_FINALIZER = {"metadata": {"$deleteFromPrimitiveList/finalizers": [jp.TRACKING_FINALIZER]}}
 MAX_ROUNDS = 6
 

@@ -31,7 +31,6 @@ from kubelite.model.objects import JSON
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
-STRATEGIC = "application/strategic-merge-patch+json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,26 +168,21 @@ class ReplicaSetController:
             return []  # recreated or being deleted since the cache saw it: adopt nothing
         adopted = []
         for pod in pods:
-            patch = owners.adopt_patch(pod, self.kind.controller_ref(owner))
-            try:
-                adopted.append(await self._patch_pod(pod, patch))
-            except ApiError as err:
-                if not err.not_found:
-                    raise
+            made = await self._patch_pod(
+                pod, owners.adopt_patch(pod, self.kind.controller_ref(owner))
+            )
+            if made is not None:
+                adopted.append(made)
         return adopted
 
     async def _release(self, owner: JSON, pods: tuple[Obj, ...]) -> None:
         for pod in pods:
-            try:
-                await self._patch_pod(pod, owners.release_patch(pod, owners.uid_of(owner)))
-            except ApiError as err:
-                if not err.not_found:
-                    raise
+            await self._patch_pod(pod, owners.release_patch(pod, owners.uid_of(owner)))
 
-    async def _patch_pod(self, pod: JSON, patch: Obj) -> Obj:
-        path = PODS.path(owners.namespace_of(pod), owners.name_of(pod))
-        made = await self._client.request("PATCH", path, patch, content_type=STRATEGIC)
-        self.pods.assume(made)
+    async def _patch_pod(self, pod: JSON, patch: Obj) -> Obj | None:
+        made = await self._client.patch_unless_gone(PODS, pod, patch)
+        if made is not None:
+            self.pods.assume(made)
         return made
 
     # ------------------------------------------------------------------ scaling
