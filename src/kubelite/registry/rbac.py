@@ -13,7 +13,7 @@ NAME, ROLE, AGE and (wide) USERS, GROUPS, SERVICEACCOUNTS for bindings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from kubelite.model.fielderrors import (
     INVALID,
@@ -205,10 +205,12 @@ def normalize_rules(obj: Obj) -> None:
         obj.setdefault("rules", None)
 
 
-class RoleKind(Kind):
+class _RbacKind(Kind):
     def name_errors(self, name: str) -> list[str]:
         return rbac_name_errors(name)  # path segments: "system:basic-user" is fine
 
+
+class RoleKind(_RbacKind):
     """Role (namespaced) and ClusterRole (``namespaced=False``, may aggregate)."""
 
     def prepare_create(self, obj: Obj) -> None:
@@ -237,10 +239,7 @@ class RoleKind(Kind):
         return [md.get("name", ""), md.get("creationTimestamp") or "<unknown>"]
 
 
-class BindingKind(Kind):
-    def name_errors(self, name: str) -> list[str]:
-        return rbac_name_errors(name)  # path segments: "system:basic-user" is fine
-
+class BindingKind(_RbacKind):
     """RoleBinding (namespaced) and ClusterRoleBinding (``namespaced=False``)."""
 
     def prepare_create(self, obj: Obj) -> None:
@@ -278,40 +277,37 @@ class BindingKind(Kind):
         return [obj["metadata"]["name"], role, age_of(obj, now), *subjects_cells(obj)]
 
 
-ROLES = RoleKind(
-    group=GROUP,
-    version="v1",
-    kind="Role",
-    plural="roles",
-    singular="role",
-    description="Rules that grant access to resources in one namespace.",
+_K = TypeVar("_K", bound=_RbacKind)
+
+
+def _rbac_kind(cls: type[_K], kind: str, description: str, *, namespaced: bool) -> _K:
+    return cls(
+        group=GROUP, version="v1", kind=kind, plural=kind.lower() + "s",
+        singular=kind.lower(), namespaced=namespaced, description=description,
+    )  # fmt: skip
+
+
+ROLES = _rbac_kind(
+    RoleKind, "Role", "Rules that grant access to resources in one namespace.", namespaced=True
 )
-CLUSTERROLES = RoleKind(
-    group=GROUP,
-    version="v1",
-    kind="ClusterRole",
-    plural="clusterroles",
-    singular="clusterrole",
-    namespaced=False,
-    description="Rules that grant access cluster-wide or, bound in a namespace, within it; "
+CLUSTERROLES = _rbac_kind(
+    RoleKind,
+    "ClusterRole",
+    "Rules that grant access cluster-wide or, bound in a namespace, within it; "
     "may be aggregated from other cluster roles by label.",
-)
-ROLEBINDINGS = BindingKind(
-    group=GROUP,
-    version="v1",
-    kind="RoleBinding",
-    plural="rolebindings",
-    singular="rolebinding",
-    description="Grants the rules of a Role or ClusterRole to subjects within one namespace.",
-)
-CLUSTERROLEBINDINGS = BindingKind(
-    group=GROUP,
-    version="v1",
-    kind="ClusterRoleBinding",
-    plural="clusterrolebindings",
-    singular="clusterrolebinding",
     namespaced=False,
-    description="Grants the rules of a ClusterRole to subjects across the whole cluster.",
+)
+ROLEBINDINGS = _rbac_kind(
+    BindingKind,
+    "RoleBinding",
+    "Grants the rules of a Role or ClusterRole to subjects within one namespace.",
+    namespaced=True,
+)
+CLUSTERROLEBINDINGS = _rbac_kind(
+    BindingKind,
+    "ClusterRoleBinding",
+    "Grants the rules of a ClusterRole to subjects across the whole cluster.",
+    namespaced=False,
 )
 
 RBAC_KINDS = (ROLES, CLUSTERROLES, ROLEBINDINGS, CLUSTERROLEBINDINGS)
