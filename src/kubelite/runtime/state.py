@@ -172,9 +172,10 @@ class RecordCache(Generic[T]):
 
 
 class _Listing:
-    """A folder's names grouped by the owner of their record (None: not read yet), kept up
-    to date from each new listing by what was added or removed: with a hundred pods, looking
-    at every name on every sync of every pod was O(pods²)."""
+    """A folder's names grouped by the owner of their record, kept up to date from each new
+    listing by what was added or removed: with a hundred pods, looking at every name on every
+    sync of every pod was O(pods²). Names whose record could not be read yet (half-written)
+    wait in ``_unknown`` and are offered to every owner until a later listing reads them."""
 
     def __init__(self) -> None:
         self._names: list[str] = []
