@@ -14,7 +14,11 @@ the status update that shows every container running are timestamped on one cloc
    beforehand), measured in the same run: the ratio is printed to the runc floor alone and to
    the runc floor plus that ADD;
 2. ``--burst`` pods (default 100) submitted at once: time until all are running, this process's
-   CPU time (the agent; runc/conmon children apart) and its peak RSS while they start;
+   CPU time (the agent; runc/conmon children apart) and its peak RSS while they start; and,
+   as the burst's floor measured in the same run, the CPU the whole machine spent busy meanwhile
+   (``/proc/stat``) less the agent's: the work of runc, conmon, the CNI plugins and the kernel,
+   spread over every core, is how long the burst would take if the agent cost nothing. The
+   burst is printed as a ratio to that floor (run it on an otherwise quiet machine);
 3. the agent's idle RSS (running, no pods), before the pods and after they are gone.
 
 Starts and stops its own local registry (devtools) with the stand-in images. Needs root, runc,
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -76,6 +81,14 @@ def _rss_kb() -> int:
 def _cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def _machine_busy_s() -> float:
+    """CPU-seconds all cores have spent busy since boot: ``/proc/stat``'s first line, every
+    field up to steal, less idle and iowait."""
+    first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    ticks = [int(x) for x in first[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_pod(name: str) -> dict[str, Any]:
@@ -340,12 +353,14 @@ async def run_phases(bench: Bench, raw: RawRunc, cni: BareCni, pods: int, burst:
 
     sampler = asyncio.create_task(sample())
     cpu0 = _cpu_s()
+    busy0 = _machine_busy_s()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     events = [bench.submit(f"burst-{i}")[1] for i in range(burst)]
     await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 600)
     elapsed = time.perf_counter() - start
     cpu = _cpu_s() - cpu0
+    busy = _machine_busy_s() - busy0
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampling = False
     await sampler
@@ -375,6 +390,13 @@ async def run_phases(bench: Bench, raw: RawRunc, cni: BareCni, pods: int, burst:
     print(f"  all running after                     {elapsed:7.2f} s")
     print(f"  agent CPU time (this process)         {cpu:7.2f} s")
     print(f"  waited-for children CPU (runc, ...)   {child_cpu:7.2f} s")
+    cores = os.cpu_count() or 1
+    rest = busy - cpu
+    floor = rest / cores
+    print(f"  machine busy CPU (every process)      {busy:7.2f} s")
+    print(f"  of it not the agent (runc, kernel...) {rest:7.2f} s")
+    print(f"  burst floor: that work on {cores:2d} cores    {floor:7.2f} s")
+    print(f"  ratio to the burst floor              {elapsed / floor:7.2f}x")
     print(f"  agent peak RSS                        {peak[0] / 1024:7.1f} MB")
     print(f"  deleting all (grace 0)                {teardown:7.2f} s")
     print(f"agent idle RSS: before {idle_before / 1024:.1f} MB, after {idle_after / 1024:.1f} MB")
