@@ -8,13 +8,9 @@ metrics-server keeps; the API computes usage from them (``api.metrics_usage``). 
 the runtime's readers, so neither the API nor the agent imports the other.
 
 Samples are read every ``resolution`` seconds while ``run`` runs, and on a scrape when the
-newest are older than that. Between two samples a scrape still lists the containers running
-now, as the kubelet's container list is live while its stats are not: a container that
-started since the last sample is read at once, one that stopped is left out, and the others
-keep their samples (so the window CPU is averaged over stays the resolution's). A container
-seen for the first time gets, as its earlier sample, its start with no CPU used
-(metrics-server's rule for a fresh container), so ``kubectl top`` answers from the first
-sample; likewise the node with its boot.
+newest are older than that. A container seen for the first time gets, as its earlier sample,
+its start with no CPU used (metrics-server's rule for a fresh container), so ``kubectl top``
+answers from the first sample; likewise the node with its boot.
 """
 
 from __future__ import annotations
@@ -141,11 +137,9 @@ class NodeMetrics(MetricsSource):
 
     async def scrape(self) -> Scrape:
         at = self._sampled_at
-        with contextlib.suppress(OSError, RuntimeError_):
-            if at is None or self._clock.now() - at >= self._resolution:
+        if at is None or self._clock.now() - at >= self._resolution:
+            with contextlib.suppress(OSError, RuntimeError_):
                 await self.sample()
-            else:
-                await self.relist()
         pods = {
             ref: {name: self._containers[cid] for name, cid in names.items()}
             for ref, names in self._pods.items()
@@ -156,40 +150,25 @@ class NodeMetrics(MetricsSource):
         """Read the node and every running container once."""
         async with self._lock:
             now = self._clock.now()
-            await self._sample_containers(now, keep=False)
+            containers: dict[str, Samples] = {}
+            pods: dict[PodRef, dict[str, str]] = {}
+            for sandbox in _newest_ready(await self._runtime.list_sandboxes()):
+                ref = PodRef(sandbox.namespace, sandbox.pod_name, sandbox.pod_uid)
+                names = await self._sample_pod(sandbox.id, now, containers)
+                if names:
+                    pods[ref] = names
+            self._containers, self._pods = containers, pods
             reading = await asyncio.to_thread(self._host.read)
             point = Point(now, reading.boot_time, reading.cpu_ns, reading.memory_bytes)
             self._node = next_samples(self._node, point)
             self._sampled_at = now
 
-    async def relist(self) -> None:
-        """The containers running now, between two samples: those sampled already keep
-        their samples; only those started since are read."""
-        async with self._lock:
-            await self._sample_containers(self._clock.now(), keep=True)
-
-    async def _sample_containers(self, now: float, *, keep: bool) -> None:
-        containers: dict[str, Samples] = {}
-        pods: dict[PodRef, dict[str, str]] = {}
-        for sandbox in _newest_ready(await self._runtime.list_sandboxes()):
-            ref = PodRef(sandbox.namespace, sandbox.pod_name, sandbox.pod_uid)
-            names = await self._sample_pod(sandbox.id, now, containers, keep=keep)
-            if names:
-                pods[ref] = names
-        self._containers, self._pods = containers, pods
-
     async def _sample_pod(
-        self, sandbox_id: str, now: float, into: dict[str, Samples], *, keep: bool
+        self, sandbox_id: str, now: float, into: dict[str, Samples]
     ) -> dict[str, str]:
-        """``keep``: a container sampled already keeps its samples (not read again)."""
         names: dict[str, str] = {}
         for c in await self._runtime.list_containers(sandbox_id):
             if c.state is not ContainerState.RUNNING:
-                continue
-            known = self._containers.get(c.id) if keep else None
-            if known is not None:
-                into[c.id] = known
-                names[c.name] = c.id
                 continue
             try:
                 stats = await self._runtime.container_stats(c.id)

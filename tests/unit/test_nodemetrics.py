@@ -129,38 +129,3 @@ async def test_the_source_samples_each_pods_running_containers_in_its_newest_san
     later = await source.scrape()
     assert later.pods[ref]["app"].prev == first.pods[ref]["app"].last
     assert later.node is not None and later.node.prev == first.node.last  # type: ignore[union-attr]
-
-
-async def test_between_two_samples_a_scrape_lists_the_containers_running_now(
-    tmp_path: Path,
-) -> None:
-    """The kubelet's container list is live while its stats are not: a container started
-    since the last sample is read at once (its start standing in for the earlier sample),
-    one that stopped is left out, and the others keep their samples and their window."""
-    (tmp_path / "stat").write_text(PROC_STAT)
-    (tmp_path / "meminfo").write_text(MEMINFO)
-    runtime = Containers(
-        cpu={"c1": 1_000, "c2": 500},
-        sandboxes=[sandbox("s1", "u1", 90.0)],
-        containers=[container("c1", "s1", "main", ContainerState.RUNNING)],
-    )
-    clock = ManualClock(start=110.0)
-    source = NodeMetrics(
-        runtime=runtime, clock=clock, node_name="n1", host=HostStats(tmp_path), resolution=10
-    )  # type: ignore[arg-type]
-    ref = PodRef("default", "web", "u1")
-    first = await source.scrape()
-    assert set(first.pods[ref]) == {"main"}
-
-    runtime.containers.append(container("c2", "s1", "sidecar", ContainerState.RUNNING))
-    runtime.cpu["c1"] = 9_000  # not read again before the resolution is up
-    await clock.advance(3)
-    later = await source.scrape()
-    assert later.pods[ref]["main"] == first.pods[ref]["main"]
-    assert later.pods[ref]["sidecar"] == Samples(Point(113.0, 100.0, 500, 4096),
-                                                 Point(100.0, 100.0, 0, 0))  # fmt: skip
-    assert later.node == first.node
-
-    runtime.containers[0] = container("c1", "s1", "main", ContainerState.EXITED)
-    await clock.advance(3)
-    assert set((await source.scrape()).pods[ref]) == {"sidecar"}
