@@ -53,6 +53,7 @@ from kubelite.agent.static import StaticPods
 from kubelite.clock import SystemClock
 from kubelite.network import cniconfig
 from kubelite.network.layout import CNI_BIN_DIRS, POD_IFNAME, NetworkLayout
+from kubelite.nodemetrics import busy_ticks
 from kubelite.registry.pod_defaults import default_pod
 from kubelite.runtime import namespaces
 from kubelite.settings import Settings
@@ -84,11 +85,8 @@ def _cpu_s() -> float:
 
 
 def _machine_busy_s() -> float:
-    """CPU-seconds all cores have spent busy since boot: ``/proc/stat``'s first line, every
-    field up to steal, less idle and iowait."""
-    first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    ticks = [int(x) for x in first[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    """CPU-seconds all cores have spent busy since boot, as the node's metrics count them."""
+    return busy_ticks(Path("/proc/stat").read_text()) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_pod(name: str) -> dict[str, Any]:
